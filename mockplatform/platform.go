@@ -1,0 +1,561 @@
+// Package mockplatform is an in-process fake of the Parashift
+// document-processing platform: its JSON:API REST API under /v2, a
+// workflow engine that moves every document through the platform's
+// topics, and a webhook dispatcher with the platform's retry schedule.
+//
+// A Platform behaves like an httptest.Server: Start listens on a random
+// loopback port, URL returns its base URL, and Close waits for the
+// delivery attempts in flight. All platform delays run on one
+// clock.Clock, so a test can run them in real time, faster, or step by
+// step with a manual clock. Every delivery attempt and every API request
+// is recorded in journals that tests and the control API under /_mock
+// read.
+package mockplatform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
+)
+
+// Defaults used when the matching Options field is zero.
+const (
+	DefaultToken          = "parashift-mock-token"
+	DefaultTenant         = 1
+	DefaultAttemptTimeout = 10 * time.Second
+	DefaultMaxBodyBytes   = 32 << 20
+	DefaultFirstID        = 100001
+)
+
+// Options configure a Platform. The zero value is usable: a real clock,
+// seed 0, the default token for tenant 1, no subscriptions.
+type Options struct {
+	// Addr is the listen address for Start. Empty means 127.0.0.1:0, a
+	// random loopback port.
+	Addr string
+
+	// Tokens maps bearer tokens to tenant ids. Nil or empty means
+	// DefaultToken for DefaultTenant.
+	Tokens map[string]int64
+
+	// Subscriptions are the webhooks configured at start.
+	Subscriptions []Subscription
+
+	// Profiles are added to the built-in profiles; a profile with a
+	// built-in name replaces it.
+	Profiles []Profile
+
+	// DefaultProfile names the profile of documents that select none.
+	// Empty means DefaultProfileName.
+	DefaultProfile string
+
+	// Clock drives every platform delay. Nil means clock.Real().
+	Clock clock.Clock
+
+	// Seed makes jitter, request ids and fake extracted values
+	// reproducible: the same seed and inputs give the same values.
+	Seed uint64
+
+	// RequestIDPerAttempt gives every delivery attempt a new request_id.
+	// False keeps one request_id per event across its retries.
+	RequestIDPerAttempt bool
+
+	// AttemptTimeout bounds one delivery attempt, from connecting to
+	// reading the response. Zero means DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
+
+	// MaxBodyBytes bounds a request body on the REST API; a larger body
+	// gets 413. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// JournalLimit bounds each journal; the oldest records are dropped
+	// and counted past it. Zero means DefaultJournalLimit.
+	JournalLimit int
+
+	// FirstDocumentID is the id of the first uploaded document. Zero
+	// means DefaultFirstID.
+	FirstDocumentID int64
+
+	// Logger receives the platform's logs. Nil means no logs.
+	Logger *slog.Logger
+
+	// HTTPClient sends the deliveries. Nil means a client with its own
+	// transport; its per-attempt timeout is AttemptTimeout either way.
+	HTTPClient *http.Client
+}
+
+// Platform is a running fake of the platform. Create one with New or
+// Start; its methods are safe for concurrent use.
+type Platform struct {
+	opts    Options
+	clock   clock.Clock
+	log     *slog.Logger
+	client  *http.Client
+	handler http.Handler
+
+	store      *store
+	deliveries *ring[Delivery]
+	requests   *ring[Request]
+	events     *eventTable
+
+	mu       sync.Mutex
+	subs     []Subscription
+	nextSub  int
+	profiles map[string]Profile
+	timers   map[*pendingTimer]struct{}
+	closed   bool
+
+	// busy counts work that runs now: attempts in flight and timer
+	// callbacks. outstanding counts work not yet finished, including
+	// steps and retries waiting on the clock.
+	busy        tracker
+	outstanding tracker
+
+	server   *http.Server
+	listener net.Listener
+	serveErr chan error
+}
+
+// ErrClosed is returned by operations on a closed Platform.
+var ErrClosed = errors.New("mockplatform: platform closed")
+
+// New returns a platform that is not listening yet: serve its Handler
+// yourself, or use Start.
+func New(opts Options) (*Platform, error) {
+	p := &Platform{
+		opts:     opts,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		profiles: make(map[string]Profile),
+		timers:   make(map[*pendingTimer]struct{}),
+	}
+	if p.clock == nil {
+		p.clock = clock.Real()
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if len(p.opts.Tokens) == 0 {
+		p.opts.Tokens = map[string]int64{DefaultToken: DefaultTenant}
+	}
+	for token, tenant := range p.opts.Tokens {
+		if token == "" {
+			return nil, errors.New("mockplatform: empty bearer token in Tokens: every token needs at least one character")
+		}
+		if tenant <= 0 {
+			return nil, fmt.Errorf("mockplatform: tenant id %d is invalid: tenant ids are positive integers", tenant)
+		}
+	}
+	if p.opts.AttemptTimeout == 0 {
+		p.opts.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if p.opts.AttemptTimeout < 0 {
+		return nil, fmt.Errorf("mockplatform: attempt timeout %s is negative: use 0 for the default %s or a positive duration", p.opts.AttemptTimeout, DefaultAttemptTimeout)
+	}
+	if p.opts.MaxBodyBytes == 0 {
+		p.opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if p.opts.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("mockplatform: max body size %d is negative: use 0 for the default or a positive number of bytes", p.opts.MaxBodyBytes)
+	}
+	if p.opts.JournalLimit == 0 {
+		p.opts.JournalLimit = DefaultJournalLimit
+	}
+	if p.opts.JournalLimit < 0 {
+		return nil, fmt.Errorf("mockplatform: journal limit %d is negative: use 0 for the default %d or a positive number", p.opts.JournalLimit, DefaultJournalLimit)
+	}
+	if p.opts.FirstDocumentID == 0 {
+		p.opts.FirstDocumentID = DefaultFirstID
+	}
+	p.store = newStore(p.opts.FirstDocumentID)
+	p.deliveries = newRing[Delivery](p.opts.JournalLimit)
+	p.requests = newRing[Request](p.opts.JournalLimit)
+	p.events = newEventTable()
+	p.client = p.opts.HTTPClient
+	if p.client == nil {
+		p.client = newDeliveryClient()
+	}
+
+	for _, pr := range BuiltinProfiles() {
+		p.profiles[pr.Name] = pr
+	}
+	for _, pr := range opts.Profiles {
+		if err := p.AddProfile(pr); err != nil {
+			return nil, err
+		}
+	}
+	if p.opts.DefaultProfile == "" {
+		p.opts.DefaultProfile = DefaultProfileName
+	}
+	if _, ok := p.profiles[p.opts.DefaultProfile]; !ok {
+		return nil, fmt.Errorf("mockplatform: default profile %q is not defined: use one of %s", p.opts.DefaultProfile, p.profileNames())
+	}
+	for _, s := range opts.Subscriptions {
+		if _, err := p.AddSubscription(s); err != nil {
+			return nil, err
+		}
+	}
+	p.handler = p.routes()
+	return p, nil
+}
+
+// Start returns a platform listening on Options.Addr (a random loopback
+// port by default) and serving in its own goroutine.
+func Start(opts Options) (*Platform, error) {
+	p, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("mockplatform: listen on %s: %w", addr, err)
+	}
+	p.Serve(ln)
+	return p, nil
+}
+
+// Serve serves the platform on ln in its own goroutine until Shutdown
+// or Close. It must be called at most once.
+func (p *Platform) Serve(ln net.Listener) {
+	p.listener = ln
+	p.server = &http.Server{
+		Handler:           p.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+	}
+	p.serveErr = make(chan error, 1)
+	go func() {
+		err := p.server.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		p.serveErr <- err
+	}()
+	p.log.Info("platform started", "url", p.URL(), "seed", p.opts.Seed)
+}
+
+// URL returns the base URL, such as http://127.0.0.1:41234, or "" when
+// the platform is not listening. The REST API is under URL()+"/v2" and
+// the control API under URL()+"/_mock".
+func (p *Platform) URL() string {
+	if p.listener == nil {
+		return ""
+	}
+	return "http://" + p.listener.Addr().String()
+}
+
+// Handler returns the HTTP handler of the REST API and the control API.
+func (p *Platform) Handler() http.Handler { return p.handler }
+
+// Clock returns the clock that drives the platform's delays.
+func (p *Platform) Clock() clock.Clock { return p.clock }
+
+// Shutdown stops the platform: it stops accepting requests, cancels
+// every step and retry still waiting on the clock, and waits until the
+// delivery attempts in flight end or ctx is done. Events whose
+// deliveries were cancelled stay pending in the event table.
+func (p *Platform) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	timers := make([]*pendingTimer, 0, len(p.timers))
+	for t := range p.timers {
+		timers = append(timers, t)
+	}
+	clear(p.timers)
+	p.mu.Unlock()
+
+	for _, t := range timers {
+		if t.timer.Stop() {
+			t.cancel()
+		}
+	}
+	var errs []error
+	if p.server != nil {
+		if err := p.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("mockplatform: stop HTTP server: %w", err))
+		}
+		if err := <-p.serveErr; err != nil {
+			errs = append(errs, fmt.Errorf("mockplatform: serve: %w", err))
+		}
+	}
+	if err := p.busy.wait(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("mockplatform: wait for delivery attempts in flight: %w", err))
+	}
+	p.log.Info("platform stopped", "pending_events", p.events.count(EventPending))
+	return errors.Join(errs...)
+}
+
+// Close is Shutdown without a deadline.
+func (p *Platform) Close() error { return p.Shutdown(context.Background()) }
+
+// WaitIdle blocks until no workflow step and no delivery is pending or
+// in flight, or ctx is done. On a manual clock, pending steps and
+// retries only end when the clock is advanced.
+func (p *Platform) WaitIdle(ctx context.Context) error {
+	return p.outstanding.wait(ctx)
+}
+
+// Advance moves a manual clock forward by d. It fires the platform's
+// steps and retries in the order they are due and, after each instant,
+// waits for the work it started, such as delivery attempts, to finish,
+// so every attempt is sent at its scheduled time. It fails when the
+// platform's clock is not a *clock.Manual.
+func (p *Platform) Advance(ctx context.Context, d time.Duration) error {
+	m, ok := p.clock.(*clock.Manual)
+	if !ok {
+		return fmt.Errorf("mockplatform: advance: the platform's clock is %T, not a manual clock: create it with Options.Clock set to clock.NewManual", p.clock)
+	}
+	target := m.Now().Add(d)
+	if err := p.busy.wait(ctx); err != nil {
+		return fmt.Errorf("mockplatform: advance: %w", err)
+	}
+	for {
+		if _, fired := m.Step(target); !fired {
+			break
+		}
+		if err := p.busy.wait(ctx); err != nil {
+			return fmt.Errorf("mockplatform: advance: %w", err)
+		}
+	}
+	m.AdvanceTo(target)
+	return nil
+}
+
+// pendingTimer is a clock timer the platform can cancel on shutdown.
+type pendingTimer struct {
+	timer  clock.Timer
+	cancel func()
+}
+
+// after runs fn once d of platform time has passed, counting it as
+// outstanding work until it has run or is cancelled by Shutdown. While
+// fn runs it counts as busy work. onCancel, if not nil, runs when
+// Shutdown cancels fn.
+func (p *Platform) after(d time.Duration, fn func(), onCancel func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		if onCancel != nil {
+			onCancel()
+		}
+		return
+	}
+	pt := &pendingTimer{}
+	pt.cancel = func() {
+		if onCancel != nil {
+			onCancel()
+		}
+		p.outstanding.done()
+	}
+	p.outstanding.add()
+	pt.timer = p.clock.AfterFunc(d, func() {
+		p.mu.Lock()
+		if _, ok := p.timers[pt]; !ok {
+			// Shutdown took it and cancels it.
+			p.mu.Unlock()
+			return
+		}
+		delete(p.timers, pt)
+		p.busy.add()
+		p.mu.Unlock()
+		go func() {
+			defer p.outstanding.done()
+			defer p.busy.done()
+			fn()
+		}()
+	})
+	p.timers[pt] = struct{}{}
+}
+
+// tracker counts units of work and lets callers wait until none is
+// left.
+type tracker struct {
+	mu    sync.Mutex
+	n     int
+	zeroC chan struct{} // closed when n drops to zero; nil while n is zero
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		t.zeroC = make(chan struct{})
+	}
+	t.n++
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n--
+	switch {
+	case t.n == 0:
+		close(t.zeroC)
+		t.zeroC = nil
+	case t.n < 0:
+		panic("mockplatform: tracker count below zero")
+	}
+}
+
+// wait blocks until the count is zero or ctx is done.
+func (t *tracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	c := t.zeroC
+	t.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	select {
+	case <-c:
+		// The count may have risen again since; callers that need a
+		// stable zero hold other invariants (see Advance).
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// AddProfile adds a workflow profile or replaces the one with the same
+// name.
+func (p *Platform) AddProfile(pr Profile) error {
+	if err := pr.Validate(); err != nil {
+		return fmt.Errorf("mockplatform: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr.Separation = slices.Clone(pr.Separation)
+	pr.Classification = slices.Clone(pr.Classification)
+	pr.Extraction = slices.Clone(pr.Extraction)
+	p.profiles[pr.Name] = pr
+	return nil
+}
+
+// Profiles returns the defined profiles sorted by name.
+func (p *Platform) Profiles() []Profile {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Profile, 0, len(p.profiles))
+	for _, pr := range p.profiles {
+		out = append(out, pr)
+	}
+	slices.SortFunc(out, func(a, b Profile) int { return cmpString(a.Name, b.Name) })
+	return out
+}
+
+func (p *Platform) profile(name string) (Profile, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr, ok := p.profiles[name]
+	return pr, ok
+}
+
+// profileNames lists the defined profile names for error messages. The
+// caller must not hold p.mu.
+func (p *Platform) profileNames() string {
+	names := ""
+	for i, pr := range p.Profiles() {
+		if i > 0 {
+			names += ", "
+		}
+		names += pr.Name
+	}
+	return names
+}
+
+// AddSubscription validates s, assigns it an id if it has none, and
+// returns it as stored. It fails when the id is taken.
+func (p *Platform) AddSubscription(s Subscription) (Subscription, error) {
+	if err := s.Validate(); err != nil {
+		return Subscription{}, fmt.Errorf("mockplatform: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.ID == "" {
+		for {
+			p.nextSub++
+			s.ID = fmt.Sprintf("wh-%d", p.nextSub)
+			if p.subIndex(s.ID) < 0 {
+				break
+			}
+		}
+	} else if p.subIndex(s.ID) >= 0 {
+		return Subscription{}, fmt.Errorf("mockplatform: subscription id %q is taken: choose another id or delete the existing subscription", s.ID)
+	}
+	s.Topics = slices.Clone(s.Topics)
+	hs := make(map[string]string, len(s.Headers))
+	for k, v := range s.Headers {
+		hs[k] = v
+	}
+	s.Headers = hs
+	p.subs = append(p.subs, s)
+	return s, nil
+}
+
+// RemoveSubscription deletes the subscription with the given id and
+// reports whether it existed. Events already fired to it are still
+// delivered.
+func (p *Platform) RemoveSubscription(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.subIndex(id)
+	if i < 0 {
+		return false
+	}
+	p.subs = slices.Delete(p.subs, i, i+1)
+	return true
+}
+
+// Subscriptions returns the configured subscriptions in the order they
+// were added.
+func (p *Platform) Subscriptions() []Subscription {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.subs)
+}
+
+func (p *Platform) subIndex(id string) int {
+	return slices.IndexFunc(p.subs, func(s Subscription) bool { return s.ID == id })
+}
+
+// Document returns a copy of the document with the given id.
+func (p *Platform) Document(id int64) (Document, bool) { return p.store.get(id) }
+
+// Documents returns copies of every document in id order.
+func (p *Platform) Documents() []Document {
+	docs, _ := p.store.query(nil, false, 0, p.store.len())
+	return docs
+}
+
+// Deliveries returns the delivery journal, oldest first, and how many
+// records were dropped to respect the journal limit.
+func (p *Platform) Deliveries() ([]Delivery, int64) { return p.deliveries.snapshot() }
+
+// Requests returns the API request journal, oldest first, and how many
+// records were dropped to respect the journal limit.
+func (p *Platform) Requests() ([]Request, int64) { return p.requests.snapshot() }
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
