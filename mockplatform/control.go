@@ -1,5 +1,401 @@
 package mockplatform
 
-import "github.com/gorilla/mux"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
 
-func (p *Platform) controlRoutes(r *mux.Router) {}
+	"github.com/gorilla/mux"
+
+	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
+)
+
+// maxControlBody bounds a control API request body.
+const maxControlBody = 1 << 20
+
+// controlRoutes serves the control API, which tests and tools use to
+// configure the platform and read its journals. It speaks plain JSON
+// and has no authentication: bind the platform to loopback or a test
+// network.
+func (p *Platform) controlRoutes(r *mux.Router) {
+	r.HandleFunc("/health", p.handleHealth).Methods(http.MethodGet)
+	r.HandleFunc("/subscriptions", p.handleListSubscriptions).Methods(http.MethodGet)
+	r.HandleFunc("/subscriptions", p.handleAddSubscription).Methods(http.MethodPost)
+	r.HandleFunc("/subscriptions/{id}", p.handleDeleteSubscription).Methods(http.MethodDelete)
+	r.HandleFunc("/profiles", p.handleListProfiles).Methods(http.MethodGet)
+	r.HandleFunc("/profiles", p.handleAddProfile).Methods(http.MethodPost)
+	r.HandleFunc("/documents", p.handleControlUpload).Methods(http.MethodPost)
+	r.HandleFunc("/documents", p.handleControlDocuments).Methods(http.MethodGet)
+	r.HandleFunc("/documents/{id}", p.handleControlDocument).Methods(http.MethodGet)
+	r.HandleFunc("/events", p.handleEvents).Methods(http.MethodGet)
+	r.HandleFunc("/deliveries", p.handleDeliveries).Methods(http.MethodGet)
+	r.HandleFunc("/requests", p.handleRequests).Methods(http.MethodGet)
+	r.HandleFunc("/clock", p.handleClock).Methods(http.MethodGet)
+	r.HandleFunc("/clock/advance", p.handleAdvance).Methods(http.MethodPost)
+	r.HandleFunc("/idle", p.handleIdle).Methods(http.MethodGet)
+}
+
+// writeControl answers v as plain JSON.
+func writeControl(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// readControlBody decodes the request body strictly into v.
+func readControlBody(r *http.Request, v any) error {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxControlBody))
+	if err != nil {
+		return errorf(CodeBodyTooLarge, "Body too large", "the control API accepts bodies up to %d bytes", maxControlBody)
+	}
+	if err := decodeStrict(b, v); err != nil {
+		return errorf(CodeInvalidBody, "Invalid body", "%v", err)
+	}
+	return nil
+}
+
+func (p *Platform) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// maskedSubscription returns s with every header value masked, because
+// custom headers carry the consumer's credentials.
+func maskedSubscription(s Subscription) Subscription {
+	if len(s.Headers) > 0 {
+		hs := make(map[string]string, len(s.Headers))
+		for k := range s.Headers {
+			hs[k] = MaskedValue
+		}
+		s.Headers = hs
+	}
+	return s
+}
+
+func (p *Platform) handleListSubscriptions(w http.ResponseWriter, r *http.Request) {
+	subs := p.Subscriptions()
+	for i := range subs {
+		subs[i] = maskedSubscription(subs[i])
+	}
+	writeControl(w, http.StatusOK, map[string]any{"subscriptions": subs})
+}
+
+func (p *Platform) handleAddSubscription(w http.ResponseWriter, r *http.Request) {
+	var s Subscription
+	if err := readControlBody(r, &s); err != nil {
+		writeError(w, err)
+		return
+	}
+	added, err := p.AddSubscription(s)
+	if err != nil {
+		writeError(w, errorf(CodeInvalidBody, "Invalid subscription", "%v", err))
+		return
+	}
+	writeControl(w, http.StatusCreated, maskedSubscription(added))
+}
+
+func (p *Platform) handleDeleteSubscription(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	if !p.RemoveSubscription(id) {
+		writeError(w, errorf(CodeNotFound, "Not found", "no subscription with id %q: GET /_mock/subscriptions lists them", id))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (p *Platform) handleListProfiles(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, map[string]any{"profiles": p.Profiles()})
+}
+
+func (p *Platform) handleAddProfile(w http.ResponseWriter, r *http.Request) {
+	var pr Profile
+	if err := readControlBody(r, &pr); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := p.AddProfile(pr); err != nil {
+		writeError(w, errorf(CodeInvalidBody, "Invalid profile", "%v", err))
+		return
+	}
+	writeControl(w, http.StatusCreated, pr)
+}
+
+// controlUpload is the body of POST /_mock/documents: documents the
+// platform creates as if a client had uploaded them.
+type controlUpload struct {
+	// Count is how many documents to create; zero means one.
+	Count              int            `json:"count"`
+	TenantID           int64          `json:"tenant_id"`
+	Name               string         `json:"name"`
+	ExternalID         string         `json:"external_id"`
+	CustomFields       map[string]any `json:"custom_fields"`
+	ValidationRequired bool           `json:"validation_required"`
+	Profile            string         `json:"profile"`
+}
+
+// maxControlUploads bounds the count of one POST /_mock/documents.
+const maxControlUploads = 100_000
+
+func (p *Platform) handleControlUpload(w http.ResponseWriter, r *http.Request) {
+	var in controlUpload
+	if err := readControlBody(r, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	if in.Count == 0 {
+		in.Count = 1
+	}
+	if in.Count < 0 || in.Count > maxControlUploads {
+		writeError(w, errorf(CodeInvalidBody, "Invalid count", "count %d is out of range: use 1 to %d", in.Count, maxControlUploads))
+		return
+	}
+	if in.TenantID == 0 {
+		in.TenantID = p.anyTenant()
+	}
+	docs := make([]controlDocument, 0, in.Count)
+	for range in.Count {
+		doc, err := p.Upload(Upload{
+			TenantID: in.TenantID, Name: in.Name, ExternalID: in.ExternalID,
+			CustomFields: in.CustomFields, ValidationRequired: in.ValidationRequired,
+			Profile: in.Profile,
+		})
+		if err != nil {
+			writeError(w, errorf(CodeInvalidBody, "Invalid document", "%v", err))
+			return
+		}
+		docs = append(docs, newControlDocument(doc))
+	}
+	writeControl(w, http.StatusCreated, map[string]any{"documents": docs})
+}
+
+// anyTenant returns the smallest tenant id that has a token.
+func (p *Platform) anyTenant() int64 {
+	var min int64
+	for _, t := range p.opts.Tokens {
+		if min == 0 || t < min {
+			min = t
+		}
+	}
+	return min
+}
+
+// controlDocument is the control API's view of a document: everything
+// the platform knows about it, including its profile and topics.
+type controlDocument struct {
+	ID           int64          `json:"id"`
+	TenantID     int64          `json:"tenant_id"`
+	Name         string         `json:"name,omitempty"`
+	ExternalID   string         `json:"external_id,omitempty"`
+	Status       Status         `json:"status"`
+	WorkflowStep Stage          `json:"workflow_step"`
+	DocumentType string         `json:"document_type_identifier,omitempty"`
+	CustomFields map[string]any `json:"custom_fields,omitempty"`
+	Profile      string         `json:"profile"`
+	Topics       []Topic        `json:"topics"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+}
+
+func newControlDocument(d Document) controlDocument {
+	return controlDocument{
+		ID: d.ID, TenantID: d.TenantID, Name: d.Name, ExternalID: d.ExternalID,
+		Status: d.Status, WorkflowStep: d.WorkflowStep, DocumentType: d.DocumentType,
+		CustomFields: d.CustomFields, Profile: d.Profile, Topics: d.Topics,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+}
+
+func (p *Platform) handleControlDocuments(w http.ResponseWriter, r *http.Request) {
+	docs := p.Documents()
+	out := make([]controlDocument, len(docs))
+	for i, d := range docs {
+		out[i] = newControlDocument(d)
+	}
+	writeControl(w, http.StatusOK, map[string]any{"documents": out})
+}
+
+func (p *Platform) handleControlDocument(w http.ResponseWriter, r *http.Request) {
+	raw := mux.Vars(r)["id"]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		writeError(w, errorf(CodeInvalidParameter, "Invalid id", "document id %q is not an integer", raw))
+		return
+	}
+	d, ok := p.Document(id)
+	if !ok {
+		writeError(w, errorf(CodeNotFound, "Not found", "no document with id %d", id))
+		return
+	}
+	writeControl(w, http.StatusOK, newControlDocument(d))
+}
+
+// journalFilter selects journal records by the query parameters
+// document, subscription and topic. A zero field matches everything.
+type journalFilter struct {
+	document     int64
+	subscription string
+	topic        Topic
+}
+
+// parseJournalFilter reads the filter parameters and rejects any other
+// parameter, so a misspelled filter is not silently ignored.
+func parseJournalFilter(r *http.Request, extra ...string) (journalFilter, error) {
+	var f journalFilter
+	allowed := append([]string{"document", "subscription", "topic"}, extra...)
+	for name := range r.URL.Query() {
+		known := false
+		for _, a := range allowed {
+			known = known || a == name
+		}
+		if !known {
+			return f, &Error{Code: CodeInvalidParameter, Title: "Unknown parameter", Parameter: name,
+				Detail: fmt.Sprintf("parameter %q is not supported here: use %v", name, allowed)}
+		}
+	}
+	q := r.URL.Query()
+	if s := q.Get("document"); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return f, &Error{Code: CodeInvalidParameter, Title: "Invalid parameter", Parameter: "document",
+				Detail: fmt.Sprintf("document %q is not an integer id", s)}
+		}
+		f.document = id
+	}
+	f.subscription = q.Get("subscription")
+	if s := q.Get("topic"); s != "" {
+		t, err := ParseTopic(s)
+		if err != nil {
+			return f, &Error{Code: CodeInvalidParameter, Title: "Invalid parameter", Parameter: "topic", Detail: err.Error()}
+		}
+		f.topic = t
+	}
+	return f, nil
+}
+
+func (f journalFilter) match(doc int64, sub string, topic Topic) bool {
+	return (f.document == 0 || f.document == doc) &&
+		(f.subscription == "" || f.subscription == sub) &&
+		(f.topic == "" || f.topic == topic)
+}
+
+func (p *Platform) handleEvents(w http.ResponseWriter, r *http.Request) {
+	f, err := parseJournalFilter(r, "state")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	state := EventState(r.URL.Query().Get("state"))
+	out := []Event{}
+	for _, e := range p.Events() {
+		if f.match(e.DocumentID, e.Subscription, e.Topic) && (state == "" || state == e.State) {
+			out = append(out, e)
+		}
+	}
+	writeControl(w, http.StatusOK, map[string]any{"events": out})
+}
+
+func (p *Platform) handleDeliveries(w http.ResponseWriter, r *http.Request) {
+	f, err := parseJournalFilter(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	all, dropped := p.Deliveries()
+	out := []Delivery{}
+	for _, d := range all {
+		if f.match(d.DocumentID, d.Subscription, d.Topic) {
+			out = append(out, d)
+		}
+	}
+	writeControl(w, http.StatusOK, map[string]any{"deliveries": out, "dropped": dropped})
+}
+
+func (p *Platform) handleRequests(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseJournalFilter(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	all, dropped := p.Requests()
+	writeControl(w, http.StatusOK, map[string]any{"requests": all, "dropped": dropped})
+}
+
+// clockInfo describes the platform's clock.
+type clockInfo struct {
+	Now    time.Time `json:"now"`
+	Kind   string    `json:"kind"`
+	Factor float64   `json:"factor,omitempty"`
+}
+
+func (p *Platform) clockInfo() clockInfo {
+	info := clockInfo{Now: p.clock.Now(), Kind: "real"}
+	switch c := p.clock.(type) {
+	case *clock.Manual:
+		info.Kind = "manual"
+	case *clock.Scaled:
+		info.Kind = "scaled"
+		info.Factor = c.Factor()
+	}
+	return info
+}
+
+func (p *Platform) handleClock(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, p.clockInfo())
+}
+
+func (p *Platform) handleAdvance(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Duration string `json:"duration"`
+	}
+	if err := readControlBody(r, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	d, err := time.ParseDuration(in.Duration)
+	if err != nil || d < 0 {
+		writeError(w, &Error{Code: CodeInvalidBody, Title: "Invalid duration", Pointer: "/duration",
+			Detail: fmt.Sprintf("duration %q is not a non-negative Go duration: use a value such as \"90s\" or \"17h\"", in.Duration)})
+		return
+	}
+	if _, ok := p.clock.(*clock.Manual); !ok {
+		writeError(w, errorf(CodeConflict, "Clock not manual",
+			"the platform runs on a %s clock, which cannot be advanced: start it with the manual clock", p.clockInfo().Kind))
+		return
+	}
+	if err := p.Advance(r.Context(), d); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeControl(w, http.StatusOK, p.clockInfo())
+}
+
+// handleIdle waits until the platform is idle or the timeout parameter
+// (a Go duration, 10s by default) passes, and reports which happened.
+func (p *Platform) handleIdle(w http.ResponseWriter, r *http.Request) {
+	timeout := 10 * time.Second
+	for name, vals := range r.URL.Query() {
+		if name != "timeout" {
+			writeError(w, &Error{Code: CodeInvalidParameter, Title: "Unknown parameter", Parameter: name,
+				Detail: fmt.Sprintf("parameter %q is not supported here: use timeout", name)})
+			return
+		}
+		d, err := time.ParseDuration(vals[0])
+		if err != nil || d <= 0 {
+			writeError(w, &Error{Code: CodeInvalidParameter, Title: "Invalid parameter", Parameter: "timeout",
+				Detail: fmt.Sprintf("timeout %q is not a positive Go duration such as \"30s\"", vals[0])})
+			return
+		}
+		timeout = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	err := p.WaitIdle(ctx)
+	writeControl(w, http.StatusOK, map[string]bool{"idle": err == nil})
+}

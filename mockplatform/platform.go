@@ -297,6 +297,8 @@ func (p *Platform) Shutdown(ctx context.Context) error {
 	if err := p.busy.wait(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("mockplatform: wait for delivery attempts in flight: %w", err))
 	}
+	// Idle keep-alive connections each hold two goroutines.
+	p.client.CloseIdleConnections()
 	p.log.Info("platform stopped", "pending_events", p.events.count(EventPending))
 	return errors.Join(errs...)
 }

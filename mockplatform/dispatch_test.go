@@ -1,0 +1,284 @@
+package mockplatform_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parashift-mock/parashift-mock/mockplatform"
+	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
+)
+
+// onlyReceived subscribes to document-received alone, so each upload
+// makes exactly one event.
+var onlyReceived = []mockplatform.Topic{mockplatform.TopicDocumentReceived}
+
+func TestRetryScheduleOffsets(t *testing.T) {
+	for k := 0; k <= mockplatform.MaxRetries; k++ {
+		t.Run(fmt.Sprintf("fail_first_%d", k), func(t *testing.T) {
+			var p *mockplatform.Platform
+			c := newConsumer(t, func() time.Time { return p.Clock().Now() }, func(n int, _ webhook) int {
+				if n <= k {
+					return http.StatusInternalServerError
+				}
+				return http.StatusNoContent
+			})
+			p, _ = startManual(t, mockplatform.Options{
+				Seed:          uint64(k),
+				Subscriptions: []mockplatform.Subscription{{URL: c.srv.URL, Topics: onlyReceived}},
+			})
+			upload(t, p, mockplatform.Upload{})
+			advance(t, p, 20*time.Hour)
+
+			got := c.received()
+			if len(got) != k+1 {
+				t.Fatalf("consumer received %d attempts, want %d", len(got), k+1)
+			}
+			if !got[0].At.Equal(epoch) {
+				t.Errorf("attempt 1 arrived at %s, want the upload time %s", got[0].At, epoch)
+			}
+			for n := 1; n <= k; n++ {
+				gap := got[n].At.Sub(got[n-1].At)
+				jitter := gap - mockplatform.RetryDelay(n)
+				if jitter < 0 || jitter >= mockplatform.MaxJitter {
+					t.Errorf("retry %d came %s after attempt %d: jitter %s is outside [0s, 30s)", n, gap, n, jitter)
+				}
+			}
+			deliveries, _ := p.Deliveries()
+			if len(deliveries) != k+1 {
+				t.Fatalf("journal has %d attempts, want %d", len(deliveries), k+1)
+			}
+			for i, d := range deliveries {
+				if d.Attempt != i+1 {
+					t.Errorf("journal entry %d is attempt %d, want %d", i, d.Attempt, i+1)
+				}
+				if !d.SentAt.Equal(d.PlannedAt) || !d.SentAt.Equal(got[i].At) {
+					t.Errorf("attempt %d planned %s, sent %s, arrived %s: want all equal", d.Attempt, d.PlannedAt, d.SentAt, got[i].At)
+				}
+				wantOutcome := mockplatform.OutcomeFailed
+				if i == k {
+					wantOutcome = mockplatform.OutcomeDelivered
+				}
+				if d.Outcome != wantOutcome {
+					t.Errorf("attempt %d outcome = %s, want %s", d.Attempt, d.Outcome, wantOutcome)
+				}
+			}
+			if e := p.Events()[0]; e.State != mockplatform.EventDelivered || e.Attempts != k+1 {
+				t.Errorf("event = %s after %d attempts, want delivered after %d", e.State, e.Attempts, k+1)
+			}
+		})
+	}
+}
+
+func TestRetryAlwaysFailingIsLost(t *testing.T) {
+	var p *mockplatform.Platform
+	c := newConsumer(t, func() time.Time { return p.Clock().Now() }, func(int, webhook) int {
+		return http.StatusServiceUnavailable
+	})
+	p, _ = startManual(t, mockplatform.Options{
+		Subscriptions: []mockplatform.Subscription{{URL: c.srv.URL, Topics: onlyReceived}},
+	})
+	upload(t, p, mockplatform.Upload{})
+
+	// The schedule adds up to 61,776 s (about 17.2 h) plus at most 8 × 30 s.
+	advance(t, p, 17*time.Hour)
+	if e := p.Events()[0]; e.State != mockplatform.EventPending {
+		t.Fatalf("after 17h the event is %s, want pending: the last retry is due after 17.16h", e.State)
+	}
+	advance(t, p, time.Hour)
+	if n := len(c.received()); n != 9 {
+		t.Errorf("consumer received %d attempts, want 9 (1 + 8 retries)", n)
+	}
+	e := p.Events()[0]
+	if e.State != mockplatform.EventLost || e.Attempts != 9 {
+		t.Errorf("event = %s after %d attempts, want lost after 9", e.State, e.Attempts)
+	}
+	if !e.EndedAt.Equal(c.received()[8].At) {
+		t.Errorf("event ended at %s, want the time of the 9th attempt %s", e.EndedAt, c.received()[8].At)
+	}
+
+	advance(t, p, 48*time.Hour)
+	if n := len(c.received()); n != 9 {
+		t.Errorf("consumer received %d attempts after the event was lost, want no more than 9", n)
+	}
+}
+
+func TestRetryConnectionRefused(t *testing.T) {
+	// A closed server's port refuses connections.
+	dead := newConsumer(t, time.Now, nil)
+	url := dead.srv.URL
+	dead.srv.Close()
+
+	p, _ := startManual(t, mockplatform.Options{
+		Subscriptions: []mockplatform.Subscription{{URL: url, Topics: onlyReceived}},
+	})
+	upload(t, p, mockplatform.Upload{})
+	advance(t, p, 20*time.Hour)
+
+	deliveries, _ := p.Deliveries()
+	if len(deliveries) != 9 {
+		t.Fatalf("journal has %d attempts, want 9", len(deliveries))
+	}
+	for _, d := range deliveries {
+		if d.StatusCode != 0 || d.Error == "" {
+			t.Errorf("attempt %d: status %d, error %q: want no status and a connection error", d.Attempt, d.StatusCode, d.Error)
+		}
+	}
+}
+
+func TestRequestIDStablePerEvent(t *testing.T) {
+	for _, perAttempt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("per_attempt_%v", perAttempt), func(t *testing.T) {
+			var p *mockplatform.Platform
+			c := newConsumer(t, func() time.Time { return p.Clock().Now() }, func(n int, _ webhook) int {
+				if n < 3 {
+					return http.StatusBadGateway
+				}
+				return http.StatusOK
+			})
+			p, _ = startManual(t, mockplatform.Options{
+				RequestIDPerAttempt: perAttempt,
+				Subscriptions:       []mockplatform.Subscription{{URL: c.srv.URL, Topics: onlyReceived}},
+			})
+			upload(t, p, mockplatform.Upload{})
+			advance(t, p, time.Hour)
+
+			ids := map[string]bool{}
+			for _, w := range c.received() {
+				if len(w.RequestID) != 32 {
+					t.Errorf("request_id %q is not 32 hex digits", w.RequestID)
+				}
+				ids[w.RequestID] = true
+			}
+			want := 1
+			if perAttempt {
+				want = 3
+			}
+			if len(ids) != want {
+				t.Errorf("3 attempts carried %d distinct request_ids, want %d", len(ids), want)
+			}
+		})
+	}
+}
+
+func TestJitterReproducibleFromSeed(t *testing.T) {
+	offsets := func(seed uint64) []time.Duration {
+		var p *mockplatform.Platform
+		c := newConsumer(t, func() time.Time { return p.Clock().Now() }, func(int, webhook) int { return 500 })
+		p, _ = startManual(t, mockplatform.Options{
+			Seed:          seed,
+			Subscriptions: []mockplatform.Subscription{{URL: c.srv.URL, Topics: onlyReceived}},
+		})
+		for range 3 {
+			upload(t, p, mockplatform.Upload{})
+		}
+		advance(t, p, 20*time.Hour)
+		var out []time.Duration
+		for _, d := range sortedDeliveries(p) {
+			out = append(out, d.SentAt.Sub(epoch))
+		}
+		return out
+	}
+	first, second := offsets(99), offsets(99)
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("two runs with seed 99 sent at different times (-first +second):\n%s", diff)
+	}
+	if cmp.Equal(first, offsets(100)) {
+		t.Error("seeds 99 and 100 gave the same send times: the jitter ignores the seed")
+	}
+}
+
+// sortedDeliveries returns the delivery journal ordered by event and
+// attempt, which does not depend on goroutine scheduling.
+func sortedDeliveries(p *mockplatform.Platform) []mockplatform.Delivery {
+	ds, _ := p.Deliveries()
+	slices.SortFunc(ds, func(a, b mockplatform.Delivery) int {
+		if a.EventID != b.EventID {
+			return strings.Compare(a.EventID, b.EventID)
+		}
+		return a.Attempt - b.Attempt
+	})
+	return ds
+}
+
+func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
+	// The slow endpoint holds every request until the test ends; the
+	// fast one must still receive every event of every document.
+	release := make(chan struct{})
+	var held sync.WaitGroup
+	var mu sync.Mutex
+	inFlight := 0
+	slow := newConsumer(t, time.Now, func(int, webhook) int {
+		mu.Lock()
+		inFlight++
+		mu.Unlock()
+		held.Done()
+		<-release
+		return http.StatusOK
+	})
+	fast := newConsumer(t, time.Now, nil)
+
+	quick := mockplatform.Profile{Name: "quick", StepDuration: time.Millisecond}
+	p, err := mockplatform.Start(mockplatform.Options{
+		Clock:          clock.Real(),
+		AttemptTimeout: time.Minute,
+		Profiles:       []mockplatform.Profile{quick},
+		DefaultProfile: "quick",
+		Subscriptions: []mockplatform.Subscription{
+			{ID: "slow", URL: slow.srv.URL},
+			{ID: "fast", URL: fast.srv.URL},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	defer close(release) // runs before Close, so Close does not wait a minute
+
+	const docs, topicsPerDoc = 5, 9
+	held.Add(docs * topicsPerDoc)
+	for range docs {
+		upload(t, p, mockplatform.Upload{})
+	}
+
+	// Every event reaches the slow endpoint while none of its requests
+	// has been answered: the attempts run side by side.
+	waitCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !waitFor(waitCtx, func() bool { return len(fast.received()) == docs*topicsPerDoc }) {
+		t.Fatalf("fast endpoint received %d webhooks, want %d", len(fast.received()), docs*topicsPerDoc)
+	}
+	done := make(chan struct{})
+	go func() { held.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-waitCtx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("slow endpoint holds %d requests, want %d at once", inFlight, docs*topicsPerDoc)
+	}
+	for _, e := range p.Events() {
+		if e.Subscription == "slow" && e.State != mockplatform.EventPending {
+			t.Errorf("slow event %s is %s while its request is held, want pending", e.ID, e.State)
+		}
+	}
+}
+
+// waitFor polls cond every few milliseconds until it holds or ctx ends.
+func waitFor(ctx context.Context, cond func() bool) bool {
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
+}
