@@ -2,7 +2,6 @@ package mockplatform
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,33 +21,26 @@ const maxControlBody = 1 << 20
 // and has no authentication: bind the platform to loopback or a test
 // network.
 func (p *Platform) controlRoutes(r *mux.Router) {
-	r.HandleFunc("/health", p.handleHealth).Methods(http.MethodGet)
-	r.HandleFunc("/subscriptions", p.handleListSubscriptions).Methods(http.MethodGet)
-	r.HandleFunc("/subscriptions", p.handleAddSubscription).Methods(http.MethodPost)
-	r.HandleFunc("/subscriptions/{id}", p.handleDeleteSubscription).Methods(http.MethodDelete)
-	r.HandleFunc("/profiles", p.handleListProfiles).Methods(http.MethodGet)
-	r.HandleFunc("/profiles", p.handleAddProfile).Methods(http.MethodPost)
-	r.HandleFunc("/documents", p.handleControlUpload).Methods(http.MethodPost)
-	r.HandleFunc("/documents", p.handleControlDocuments).Methods(http.MethodGet)
-	r.HandleFunc("/documents/{id}", p.handleControlDocument).Methods(http.MethodGet)
-	r.HandleFunc("/events", p.handleEvents).Methods(http.MethodGet)
-	r.HandleFunc("/deliveries", p.handleDeliveries).Methods(http.MethodGet)
-	r.HandleFunc("/requests", p.handleRequests).Methods(http.MethodGet)
-	r.HandleFunc("/clock", p.handleClock).Methods(http.MethodGet)
-	r.HandleFunc("/clock/advance", p.handleAdvance).Methods(http.MethodPost)
-	r.HandleFunc("/idle", p.handleIdle).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/health", p.handleHealth).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/subscriptions", p.handleListSubscriptions).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/subscriptions", p.handleAddSubscription).Methods(http.MethodPost)
+	r.HandleFunc("/_mock/subscriptions/{id}", p.handleDeleteSubscription).Methods(http.MethodDelete)
+	r.HandleFunc("/_mock/profiles", p.handleListProfiles).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/profiles", p.handleAddProfile).Methods(http.MethodPost)
+	r.HandleFunc("/_mock/documents", p.handleControlUpload).Methods(http.MethodPost)
+	r.HandleFunc("/_mock/documents", p.handleControlDocuments).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/documents/{id}", p.handleControlDocument).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/events", p.handleEvents).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/deliveries", p.handleDeliveries).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/requests", p.handleRequests).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/clock", p.handleClock).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/clock/advance", p.handleAdvance).Methods(http.MethodPost)
+	r.HandleFunc("/_mock/idle", p.handleIdle).Methods(http.MethodGet)
 }
 
 // writeControl answers v as plain JSON.
 func writeControl(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, fmt.Errorf("encode response: %w", err))
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(body)
+	writeBody(w, status, "application/json", v)
 }
 
 // readControlBody decodes the request body strictly into v.

@@ -163,7 +163,7 @@ func (p *Platform) emit(doc Document, topic Topic) {
 		e.body = body
 		p.events.add(e)
 		p.outstanding.add()
-		p.spawn(func() { p.attempt(e, 1, now) })
+		p.startAttempt(e, 1, now)
 	}
 }
 
@@ -176,10 +176,11 @@ func (p *Platform) spawn(fn func()) {
 	}()
 }
 
-// attempt sends delivery attempt n of e, planned for the given platform
-// time, records it and schedules the next retry or ends the event. The
-// event counts as outstanding work until it ends.
-func (p *Platform) attempt(e *event, n int, planned time.Time) {
+// startAttempt numbers attempt n of e, planned for the given platform
+// time, and sends it in its own goroutine, so a slow consumer delays no
+// other delivery. The event counts as outstanding work until it ends.
+func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
+	seq := p.deliveries.reserve()
 	body, requestID := e.body, e.requestID
 	if p.opts.RequestIDPerAttempt && n > 1 {
 		requestID = p.requestID(e.ID, n)
@@ -187,25 +188,28 @@ func (p *Platform) attempt(e *event, n int, planned time.Time) {
 		pl.RequestID = requestID
 		body, _ = json.Marshal(pl) // encoded once already in emit
 	}
+	p.spawn(func() { p.deliver(e, n, seq, planned, requestID, body) })
+}
 
+// deliver sends one attempt, records it under seq, and then ends the
+// event or schedules its retry.
+func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, requestID string, body []byte) {
 	sentAt := p.clock.Now()
 	status, headers, latency, err := p.send(e.sub, body)
 	outcome := OutcomeFailed
 	if err == nil && status >= 200 && status < 300 {
 		outcome = OutcomeDelivered
 	}
-	p.deliveries.add(func(seq int64) Delivery {
-		d := Delivery{
-			Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-			Topic: e.Topic, Attempt: n, RequestID: requestID, URL: e.sub.URL,
-			PlannedAt: planned, SentAt: sentAt, StatusCode: status,
-			Latency: latency, Outcome: outcome, Headers: headers,
-		}
-		if err != nil {
-			d.Error = err.Error()
-		}
-		return d
-	})
+	d := Delivery{
+		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
+		Topic: e.Topic, Attempt: n, RequestID: requestID, URL: e.sub.URL,
+		PlannedAt: planned, SentAt: sentAt, StatusCode: status,
+		Latency: latency, Outcome: outcome, Headers: headers,
+	}
+	if err != nil {
+		d.Error = err.Error()
+	}
+	p.deliveries.put(seq, d)
 	p.events.update(e, func(ev *Event) { ev.Attempts = n })
 
 	if outcome == OutcomeDelivered {
@@ -234,7 +238,7 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 	p.log.Warn("webhook attempt failed",
 		"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
 		"topic", e.Topic, "attempt", n, "error", reason, "retry_in", wait)
-	p.after(wait, func() { p.attempt(e, n+1, planned) }, func() {
+	p.after(wait, fmt.Sprintf("attempt/%020d/%s/%d", e.DocumentID, e.ID, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.
 		p.outstanding.done()

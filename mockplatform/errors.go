@@ -1,6 +1,7 @@
 package mockplatform
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,14 +112,24 @@ func writeError(w http.ResponseWriter, err error) {
 
 // writeJSON answers v as a JSON:API document with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	writeBody(w, status, MediaType, v)
+}
+
+// writeBody answers v encoded as JSON with the given status and
+// Content-Type. HTML escaping is off because no response is embedded
+// in HTML, and escaped links and details are harder to read.
+func writeBody(w http.ResponseWriter, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		// Every value written here is built from plain structs and
 		// decoded JSON, so this is a programming error.
 		status = http.StatusInternalServerError
-		body = []byte(`{"errors":[{"status":"500","code":"internal_error","title":"Internal error","detail":"encoding the response failed"}]}`)
+		buf.Reset()
+		buf.WriteString(`{"errors":[{"status":"500","code":"internal_error","title":"Internal error","detail":"encoding the response failed"}]}`)
 	}
-	w.Header().Set("Content-Type", MediaType)
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	w.Write(body)
+	w.Write(buf.Bytes())
 }

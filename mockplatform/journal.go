@@ -1,6 +1,8 @@
 package mockplatform
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -61,43 +63,81 @@ type Request struct {
 	Latency    time.Duration `json:"latency_ns"`
 }
 
-// ring is a bounded list that keeps the newest records and counts the
-// ones it had to drop.
+// ring is a bounded journal that keeps the records with the newest
+// sequence numbers and counts the ones it had to drop. A record's
+// sequence number is reserved when its work starts, which is
+// deterministic on a manual clock, and the record is stored when the
+// work ends, in any order. Record s lives in slot (s-1) % limit, so storing
+// it drops record s-limit, and a record that arrives after a newer one
+// took its slot is dropped instead.
 type ring[T any] struct {
 	mu      sync.Mutex
-	limit   int
-	items   []T
-	start   int // index of the oldest item once the ring is full
+	limit   int64
+	slots   []seqItem[T] // grows up to limit; seq 0 marks an empty slot
 	seq     int64
 	dropped int64
 }
 
+type seqItem[T any] struct {
+	seq  int64
+	item T
+}
+
 func newRing[T any](limit int) *ring[T] {
-	return &ring[T]{limit: limit}
+	return &ring[T]{limit: int64(limit)}
+}
+
+// reserve returns the next sequence number.
+func (r *ring[T]) reserve() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	return r.seq
+}
+
+// put stores a record numbered by reserve.
+func (r *ring[T]) put(seq int64, item T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := (seq - 1) % r.limit
+	if i >= int64(len(r.slots)) {
+		r.slots = append(r.slots, make([]seqItem[T], i+1-int64(len(r.slots)))...)
+	}
+	slot := &r.slots[i]
+	switch {
+	case slot.seq == 0:
+	case slot.seq < seq:
+		r.dropped++
+	default:
+		r.dropped++
+		return
+	}
+	*slot = seqItem[T]{seq, item}
 }
 
 // add stores the record built by fn from the next sequence number.
 func (r *ring[T]) add(fn func(seq int64) T) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seq++
-	item := fn(r.seq)
-	if len(r.items) < r.limit {
-		r.items = append(r.items, item)
-		return
-	}
-	r.items[r.start] = item
-	r.start = (r.start + 1) % r.limit
-	r.dropped++
+	seq := r.reserve()
+	r.put(seq, fn(seq))
 }
 
-// snapshot returns the kept records, oldest first, and how many were
+// snapshot returns the kept records in sequence order and how many were
 // dropped to respect the limit.
 func (r *ring[T]) snapshot() ([]T, int64) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]T, 0, len(r.items))
-	out = append(out, r.items[r.start:]...)
-	out = append(out, r.items[:r.start]...)
-	return out, r.dropped
+	items := make([]seqItem[T], 0, len(r.slots))
+	for _, it := range r.slots {
+		if it.seq != 0 {
+			items = append(items, it)
+		}
+	}
+	dropped := r.dropped
+	r.mu.Unlock()
+
+	slices.SortFunc(items, func(a, b seqItem[T]) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = it.item
+	}
+	return out, dropped
 }

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +113,12 @@ type Platform struct {
 	profiles map[string]Profile
 	timers   map[*pendingTimer]struct{}
 	closed   bool
+
+	// advancing is set while Advance steps the manual clock; timer
+	// callbacks then queue in due instead of running at once.
+	advancing bool
+	due       []dueCall
+	advanceMu sync.Mutex
 
 	// busy counts work that runs now: attempts in flight and timer
 	// callbacks. outstanding counts work not yet finished, including
@@ -324,6 +331,10 @@ func (p *Platform) Advance(ctx context.Context, d time.Duration) error {
 		return fmt.Errorf("mockplatform: advance: the platform's clock is %T, not a manual clock: create it with Options.Clock set to clock.NewManual", p.clock)
 	}
 	target := m.Now().Add(d)
+	p.advanceMu.Lock()
+	defer p.advanceMu.Unlock()
+	p.setAdvancing(true)
+	defer p.setAdvancing(false)
 	if err := p.busy.wait(ctx); err != nil {
 		return fmt.Errorf("mockplatform: advance: %w", err)
 	}
@@ -331,6 +342,7 @@ func (p *Platform) Advance(ctx context.Context, d time.Duration) error {
 		if _, fired := m.Step(target); !fired {
 			break
 		}
+		p.runDueBatch()
 		if err := p.busy.wait(ctx); err != nil {
 			return fmt.Errorf("mockplatform: advance: %w", err)
 		}
@@ -339,17 +351,35 @@ func (p *Platform) Advance(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+func (p *Platform) setAdvancing(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.advancing = on
+}
+
 // pendingTimer is a clock timer the platform can cancel on shutdown.
 type pendingTimer struct {
 	timer  clock.Timer
 	cancel func()
 }
 
+// dueCall is a timer callback that fired during Advance and waits to
+// run in key order.
+type dueCall struct {
+	key string
+	fn  func()
+}
+
 // after runs fn once d of platform time has passed, counting it as
-// outstanding work until it has run or is cancelled by Shutdown. While
-// fn runs it counts as busy work. onCancel, if not nil, runs when
-// Shutdown cancels fn.
-func (p *Platform) after(d time.Duration, fn func(), onCancel func()) {
+// outstanding work until it has run or is cancelled by Shutdown.
+// onCancel, if not nil, runs when Shutdown cancels fn or when the
+// platform is already closed.
+//
+// fn must not block: work that waits on the network goes through
+// spawn. During Advance, the calls due at one instant run one after
+// another in the order of their keys, so the order of their decisions
+// and journal records does not depend on goroutine scheduling.
+func (p *Platform) after(d time.Duration, key string, fn func(), onCancel func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -374,15 +404,37 @@ func (p *Platform) after(d time.Duration, fn func(), onCancel func()) {
 			return
 		}
 		delete(p.timers, pt)
-		p.busy.add()
+		if p.advancing {
+			p.due = append(p.due, dueCall{key, fn})
+			p.mu.Unlock()
+			return
+		}
 		p.mu.Unlock()
-		go func() {
-			defer p.outstanding.done()
-			defer p.busy.done()
-			fn()
-		}()
+		p.runDue(fn)
 	})
 	p.timers[pt] = struct{}{}
+}
+
+// runDue runs a fired timer's callback as busy work and ends its
+// outstanding count.
+func (p *Platform) runDue(fn func()) {
+	p.busy.add()
+	defer p.outstanding.done()
+	defer p.busy.done()
+	fn()
+}
+
+// runDueBatch runs the callbacks collected during one Step in key
+// order.
+func (p *Platform) runDueBatch() {
+	p.mu.Lock()
+	batch := p.due
+	p.due = nil
+	p.mu.Unlock()
+	slices.SortStableFunc(batch, func(a, b dueCall) int { return strings.Compare(a.key, b.key) })
+	for _, c := range batch {
+		p.runDue(c.fn)
+	}
 }
 
 // tracker counts units of work and lets callers wait until none is

@@ -72,7 +72,7 @@ func validateWebhookURL(raw string) error {
 		return fmt.Errorf("url %q is invalid: %w", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("url %q is invalid: the scheme must be http or https", raw)
+		return fmt.Errorf("url %q is invalid: give an absolute URL whose scheme is http or https, such as http://127.0.0.1:9000/webhooks", raw)
 	}
 	if u.Host == "" {
 		return fmt.Errorf("url %q is invalid: it has no host; give an absolute URL such as http://127.0.0.1:9000/webhooks", raw)

@@ -111,7 +111,7 @@ func (p *Platform) scheduleSteps(id int64, prof Profile, plan []step, i int) {
 	if i >= len(plan) {
 		return
 	}
-	p.after(plan[i].after, func() {
+	p.after(plan[i].after, fmt.Sprintf("step/%020d/%02d", id, i), func() {
 		p.fire(id, prof, plan[i].topic)
 		p.scheduleSteps(id, prof, plan, i+1)
 	}, nil)
