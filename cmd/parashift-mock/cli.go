@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// Exit statuses of the program.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is a mistake on the command line, such as an unknown
+// subcommand, an invalid flag value or an extra argument. The program
+// prints it with a pointer to the help and exits with status 2.
+type usageError struct {
+	// command is the subcommand whose help explains the mistake; empty
+	// for the top level.
+	command string
+	msg     string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(command, format string, args ...any) error {
+	return &usageError{command: command, msg: fmt.Sprintf(format, args...)}
+}
+
+// command is one subcommand of the program.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// flags returns an empty flag set of the command for its help
+	// text; nil for a command without flags.
+	flags func() *flag.FlagSet
+	// usage is the command's synopsis line after the program name.
+	usage string
+}
+
+// commands lists the subcommands in the order help shows them.
+func commands() []command {
+	return []command{
+		{"serve", "run the mock platform: REST API, control API and webhooks", runServe, func() *flag.FlagSet { fs, _ := newServeFlags(); return fs }, "serve [flags]"},
+		{"listen", "receive webhooks and print one line for each", runListen, func() *flag.FlagSet { fs, _ := newListenFlags(); return fs }, "listen [flags]"},
+		{"demo", "run a platform and a receiver in-process and upload three documents", runDemo, func() *flag.FlagSet { fs, _ := newDemoFlags(); return fs }, "demo [flags]"},
+		{"version", "print the version", runVersion, nil, "version"},
+		{"help", "print help for the program or a command", runHelp, nil, "help [command]"},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// run runs the subcommand named by args[0] with the remaining
+// arguments.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		printProgramHelp(stderr)
+		return usagef("", "missing command")
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		printProgramHelp(stdout)
+		return nil
+	case "-version", "--version":
+		name = "version"
+	}
+	cmd, ok := findCommand(name)
+	if !ok {
+		return usagef("", "unknown command %q: use one of serve, listen, demo, version, help", name)
+	}
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+// exitCode prints err to stderr, if it is not nil, and returns the
+// program's exit status for it.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		prefix, helpArgs := "parashift-mock", "help"
+		if ue.command != "" {
+			prefix += " " + ue.command
+			helpArgs += " " + ue.command
+		}
+		fmt.Fprintf(stderr, "%s: %s\nRun 'parashift-mock %s' for usage.\n", prefix, ue.msg, helpArgs)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "parashift-mock: %v\n", err)
+	return exitFailure
+}
+
+// flagNamePattern matches the flag names in the flag package's errors,
+// such as "for flag -seed", so they can be shown as "--seed" as in the
+// help text.
+var flagNamePattern = regexp.MustCompile(`(flag|defined:|argument:) -(\w)`)
+
+// parseFlags parses args into fs. For -h or --help it prints the
+// command's help to stdout and returns help true. Parse errors and
+// positional arguments become usage errors.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cmd, _ := findCommand(fs.Name())
+			printCommandHelp(stdout, cmd)
+			return true, nil
+		}
+		return false, usagef(fs.Name(), "%s", flagNamePattern.ReplaceAllString(err.Error(), "$1 --$2"))
+	}
+	if fs.NArg() > 0 {
+		return false, usagef(fs.Name(), "unexpected argument %q: %s takes flags only", fs.Arg(0), fs.Name())
+	}
+	return false, nil
+}
+
+// explicitFlags returns the names of the flags given on the command
+// line, as opposed to those left at their defaults.
+func explicitFlags(fs *flag.FlagSet) map[string]bool {
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// stringList is a flag that may be repeated; each use adds one value.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ", ") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
