@@ -9,7 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
+	"strings"
 	"time"
 )
 
@@ -27,91 +27,6 @@ const (
 func RetryDelay(n int) time.Duration {
 	return time.Duration(n*n*n*n*n) * time.Second
 }
-
-// EventState is where an event stands in its delivery.
-type EventState string
-
-// The states of an event.
-const (
-	// EventPending: an attempt is in flight or a retry is scheduled.
-	EventPending EventState = "pending"
-	// EventDelivered: an attempt got a 2xx answer.
-	EventDelivered EventState = "delivered"
-	// EventLost: every attempt failed; the platform gave up.
-	EventLost EventState = "lost"
-)
-
-// Event is one webhook the platform owes a subscription: one per
-// (subscription, document, topic).
-type Event struct {
-	// ID is "<document id>.<subscription id>.<topic>", stable for the
-	// same inputs.
-	ID           string     `json:"id"`
-	Subscription string     `json:"subscription"`
-	DocumentID   int64      `json:"document_id"`
-	Topic        Topic      `json:"topic"`
-	State        EventState `json:"state"`
-	Attempts     int        `json:"attempts"`
-	FiredAt      time.Time  `json:"fired_at"`
-	// EndedAt is when the event was delivered or lost; zero while
-	// pending.
-	EndedAt time.Time `json:"ended_at,omitzero"`
-}
-
-// event is the dispatcher's working state for one Event.
-type event struct {
-	Event
-	sub       Subscription
-	payload   payload
-	body      []byte // encoded with the event's request_id
-	requestID string
-}
-
-// eventTable keeps every event in the order it fired.
-type eventTable struct {
-	mu    sync.Mutex
-	order []*event
-}
-
-func newEventTable() *eventTable { return &eventTable{} }
-
-func (t *eventTable) add(e *event) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.order = append(t.order, e)
-}
-
-// update changes e under the table's lock.
-func (t *eventTable) update(e *event, fn func(*Event)) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fn(&e.Event)
-}
-
-func (t *eventTable) snapshot() []Event {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make([]Event, len(t.order))
-	for i, e := range t.order {
-		out[i] = e.Event
-	}
-	return out
-}
-
-func (t *eventTable) count(s EventState) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := 0
-	for _, e := range t.order {
-		if e.State == s {
-			n++
-		}
-	}
-	return n
-}
-
-// Events returns every event in the order it fired.
-func (p *Platform) Events() []Event { return p.events.snapshot() }
 
 // newDeliveryClient returns the client for deliveries. It keeps many
 // idle connections per host, because a burst of documents sends many
@@ -131,8 +46,7 @@ func newDeliveryClient() *http.Client {
 }
 
 // emit creates one event per subscription that wants the topic and
-// sends each one's first attempt. doc is the document as the topic left
-// it.
+// dispatches each. doc is the document as the topic left it.
 func (p *Platform) emit(doc Document, topic Topic) {
 	now := p.clock.Now()
 	for _, sub := range p.Subscriptions() {
@@ -156,15 +70,81 @@ func (p *Platform) emit(doc Document, topic Topic) {
 		body, err := json.Marshal(e.payload)
 		if err != nil {
 			// The payload holds decoded JSON values only, so this is a
-			// programming error; the event is still recorded as pending
+			// programming error; the event still counts as pending,
 			// so it is not lost silently.
 			p.log.Error("encode webhook payload", "event", e.ID, "error", err)
 		}
 		e.body = body
 		p.events.add(e)
 		p.outstanding.add()
-		p.startAttempt(e, 1, now)
+		p.dispatch(e, doc.ExternalID)
 	}
+}
+
+// dispatch applies the event-level fault rules to a new event, then
+// queues its first attempt behind the document's earlier events for
+// the same subscription.
+func (p *Platform) dispatch(e *event, externalID string) {
+	if dropped := p.applyEventFaults(e, externalID); dropped {
+		return
+	}
+	if e.reorder != nil {
+		p.hold(e)
+		return
+	}
+	p.mu.Lock()
+	key := chainKey(e)
+	c, busy := p.chains[key]
+	if busy {
+		c.queue = append(c.queue, e)
+		p.mu.Unlock()
+		return
+	}
+	p.chains[key] = &chain{}
+	p.mu.Unlock()
+	p.startAttempt(e, 1, e.FiredAt)
+}
+
+// chain orders the first attempts of one document's events for one
+// subscription: each waits until the previous one has been answered,
+// so without a fault rule a consumer sees a document's topics in
+// workflow order. Retries do not wait, as on the real platform.
+type chain struct {
+	queue []*event
+}
+
+func chainKey(e *event) string {
+	return fmt.Sprintf("%s/%d", e.sub.ID, e.DocumentID)
+}
+
+// firstAttemptDone starts the next queued first attempt of e's chain,
+// and releases the events a reorder rule holds for the same document
+// and subscription, which then arrive after e.
+func (p *Platform) firstAttemptDone(e *event) {
+	p.mu.Lock()
+	key := chainKey(e)
+	var next *event
+	if c, ok := p.chains[key]; ok {
+		if len(c.queue) > 0 {
+			next, c.queue = c.queue[0], c.queue[1:]
+		} else {
+			delete(p.chains, key)
+		}
+	}
+	p.mu.Unlock()
+	if next != nil {
+		// Through the clock, so that on a manual clock the start is
+		// ordered with the other work of this instant.
+		p.after(0, attemptKey(next, 1), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
+	}
+	if e.reorder == nil {
+		p.releaseHeld(key)
+	}
+}
+
+// attemptKey orders attempt n of e among the work due at one instant.
+func attemptKey(e *event, n int) string {
+	return fmt.Sprintf("attempt/%020d/%s/%d", e.DocumentID, e.ID, n)
 }
 
 // spawn runs fn in its own goroutine, counted as busy work.
@@ -177,46 +157,129 @@ func (p *Platform) spawn(fn func()) {
 }
 
 // startAttempt numbers attempt n of e, planned for the given platform
-// time, and sends it in its own goroutine, so a slow consumer delays no
-// other delivery. The event counts as outstanding work until it ends.
+// time, applies the attempt-level fault rules, and sends it in its own
+// goroutine, so a slow consumer delays no other delivery. The event
+// counts as outstanding work until it ends.
 func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	seq := p.deliveries.reserve()
-	body, requestID := e.body, e.requestID
-	if p.opts.RequestIDPerAttempt && n > 1 {
-		requestID = p.requestID(e.ID, n)
-		pl := e.payload
-		pl.RequestID = requestID
-		body, _ = json.Marshal(pl) // encoded once already in emit
+	if n <= e.failFirst {
+		p.failUnsent(e, n, seq, planned)
+		return
 	}
-	p.spawn(func() { p.deliver(e, n, seq, planned, requestID, body) })
+	out := p.newOutgoing(e, n)
+	p.applyAttemptFaults(e, n, &out)
+	copies := p.planCopies(e, n)
+	send := func() {
+		for _, c := range copies {
+			if c.concurrent {
+				p.spawn(func() { p.sendCopy(e, n, c) })
+			}
+		}
+		p.spawn(func() { p.deliver(e, n, seq, planned, out, copies) })
+	}
+	if out.delay > 0 {
+		p.after(out.delay, attemptKey(e, n)+"/delayed", send, nil)
+		return
+	}
+	send()
 }
 
-// deliver sends one attempt, records it under seq, and then ends the
-// event or schedules its retry.
-func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, requestID string, body []byte) {
-	sentAt := p.clock.Now()
-	status, headers, latency, err := p.send(e.sub, body)
-	outcome := OutcomeFailed
-	if err == nil && status >= 200 && status < 300 {
-		outcome = OutcomeDelivered
+// outgoing is one request of a delivery attempt as faults left it.
+type outgoing struct {
+	body      []byte
+	requestID string
+	header    http.Header
+	// masked lists the header names whose values the journal masks.
+	masked  []string
+	faults  []string // ids of the rules that changed this attempt
+	lostAck string   // id of a lost_ack rule that fired, if any
+	delay   time.Duration
+}
+
+// newOutgoing returns attempt n of e before faults.
+func (p *Platform) newOutgoing(e *event, n int) outgoing {
+	out := outgoing{body: e.body, requestID: e.requestID, header: make(http.Header, 2+len(e.sub.Headers))}
+	if p.opts.RequestIDPerAttempt && n > 1 {
+		out.requestID = p.requestID(e.ID, n)
+		out.body = e.encode(func(pl *payload) { pl.RequestID = out.requestID })
 	}
-	d := Delivery{
-		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-		Topic: e.Topic, Attempt: n, RequestID: requestID, URL: e.sub.URL,
-		PlannedAt: planned, SentAt: sentAt, StatusCode: status,
-		Latency: latency, Outcome: outcome, Headers: headers,
+	out.header.Set("Content-Type", "application/json")
+	out.header.Set("User-Agent", "parashift-mock")
+	for k, v := range e.sub.Headers {
+		out.header.Set(k, v)
+		out.masked = append(out.masked, k)
 	}
-	if err != nil {
-		d.Error = err.Error()
+	return out
+}
+
+// encode returns e's payload, changed by edit, as JSON.
+func (e *event) encode(edit func(*payload)) []byte {
+	pl := e.payload
+	edit(&pl)
+	body, _ := json.Marshal(pl) // the same payload encoded in emit
+	return body
+}
+
+// deliver sends one attempt, records it under seq, sends sequential
+// copies, and then ends the event or schedules its retry.
+func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out outgoing, copies []plannedCopy) {
+	d, err := p.sendRecorded(e, n, seq, planned, out)
+	if out.lostAck != "" && d.Outcome == OutcomeDelivered {
+		d.Outcome = OutcomeFailed
+		d.Error = fmt.Sprintf("acknowledgement lost: fault rule %s treats the %d answer as failed", out.lostAck, d.StatusCode)
+		err = errors.New(d.Error)
 	}
 	p.deliveries.put(seq, d)
 	p.events.update(e, func(ev *Event) { ev.Attempts = n })
 
-	if outcome == OutcomeDelivered {
+	for _, c := range copies {
+		if !c.concurrent {
+			p.sendCopy(e, n, c)
+		}
+	}
+	if n == 1 {
+		p.firstAttemptDone(e)
+	}
+	if d.Outcome == OutcomeDelivered {
 		p.endEvent(e, EventDelivered)
 		return
 	}
-	p.retryOrLose(e, n, status, err)
+	p.retryOrLose(e, n, d.StatusCode, err)
+}
+
+// sendRecorded sends out and returns its journal record and the send
+// error, if any.
+func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, out outgoing) (Delivery, error) {
+	sentAt := p.clock.Now()
+	status, latency, err := p.send(e.sub.URL, out)
+	d := Delivery{
+		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
+		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.sub.URL,
+		PlannedAt: planned, SentAt: sentAt, StatusCode: status,
+		Latency: latency, Outcome: OutcomeFailed, Headers: maskHeaders(out),
+		Fault: strings.Join(out.faults, ","),
+	}
+	if err != nil {
+		d.Error = err.Error()
+	} else if status >= 200 && status < 300 {
+		d.Outcome = OutcomeDelivered
+	}
+	return d, err
+}
+
+// maskHeaders returns the attempt's headers for the journal, with the
+// configured headers' values masked.
+func maskHeaders(out outgoing) map[string]string {
+	h := make(map[string]string, len(out.header))
+	for k := range out.header {
+		h[k] = out.header.Get(k)
+	}
+	for _, k := range out.masked {
+		if _, sent := h[http.CanonicalHeaderKey(k)]; sent {
+			h[http.CanonicalHeaderKey(k)] = MaskedValue
+		}
+	}
+	return h
 }
 
 // retryOrLose schedules the retry after failed attempt n, or marks the
@@ -238,14 +301,14 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 	p.log.Warn("webhook attempt failed",
 		"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
 		"topic", e.Topic, "attempt", n, "error", reason, "retry_in", wait)
-	p.after(wait, fmt.Sprintf("attempt/%020d/%s/%d", e.DocumentID, e.ID, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
+	p.after(wait, attemptKey(e, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.
 		p.outstanding.done()
 	})
 }
 
-// endEvent records that e was delivered or lost.
+// endEvent records that e was delivered, lost or dropped.
 func (p *Platform) endEvent(e *event, s EventState) {
 	now := p.clock.Now()
 	p.events.update(e, func(ev *Event) {
@@ -255,39 +318,27 @@ func (p *Platform) endEvent(e *event, s EventState) {
 	p.outstanding.done()
 }
 
-// send POSTs body to the subscription's URL with its headers and
-// returns the status, the sent headers with secrets masked, and the
+// send POSTs the attempt to url and returns the status and the
 // latency. A non-nil error means no response arrived.
-func (p *Platform) send(sub Subscription, body []byte) (int, map[string]string, time.Duration, error) {
+func (p *Platform) send(url string, out outgoing) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.AttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(out.body))
 	if err != nil {
-		return 0, nil, 0, fmt.Errorf("build request: %w", err)
+		return 0, 0, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "parashift-mock")
-	for k, v := range sub.Headers {
-		req.Header.Set(k, v)
-	}
-	journal := make(map[string]string, len(req.Header))
-	for k := range req.Header {
-		journal[k] = req.Header.Get(k)
-	}
-	for k := range sub.Headers {
-		journal[http.CanonicalHeaderKey(k)] = MaskedValue
-	}
+	req.Header = out.header.Clone()
 
 	start := time.Now()
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return 0, journal, time.Since(start), describeSendError(err, p.opts.AttemptTimeout)
+		return 0, time.Since(start), describeSendError(err, p.opts.AttemptTimeout)
 	}
 	// Draining a bounded part of the body lets the connection be
 	// reused without letting a consumer stall the attempt.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return resp.StatusCode, journal, time.Since(start), nil
+	return resp.StatusCode, time.Since(start), nil
 }
 
 // describeSendError shortens a client error to what a reader of the

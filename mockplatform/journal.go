@@ -18,9 +18,13 @@ type Outcome string
 const (
 	// OutcomeDelivered: the consumer answered with a 2xx status.
 	OutcomeDelivered Outcome = "delivered"
-	// OutcomeFailed: a non-2xx status, a connection error or a timeout;
-	// the event is retried unless this was the last attempt.
+	// OutcomeFailed: a non-2xx status, a connection error, a timeout,
+	// or a fault rule that failed the attempt; the event is retried
+	// unless this was the last attempt.
 	OutcomeFailed Outcome = "failed"
+	// OutcomeDropped: a fault rule dropped the event, so nothing was
+	// sent. The record has attempt 0.
+	OutcomeDropped Outcome = "dropped"
 )
 
 // Delivery records one webhook delivery attempt.
@@ -46,6 +50,12 @@ type Delivery struct {
 	// Headers are the request's headers with every value that may be a
 	// secret masked.
 	Headers map[string]string `json:"headers,omitempty"`
+	// Fault lists the ids of the fault rules that acted on this record,
+	// separated by commas; empty when none did.
+	Fault string `json:"fault,omitempty"`
+	// Copy numbers the extra copies a duplicate rule sent, from 1; zero
+	// for the attempt itself.
+	Copy int `json:"copy,omitempty"`
 }
 
 // Request records one call a consumer made to the REST API.

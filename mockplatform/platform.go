@@ -50,6 +50,9 @@ type Options struct {
 	// Subscriptions are the webhooks configured at start.
 	Subscriptions []Subscription
 
+	// Rules are the fault injection rules active from the start.
+	Rules []Rule
+
 	// Profiles are added to the built-in profiles; a profile with a
 	// built-in name replaces it.
 	Profiles []Profile
@@ -103,6 +106,8 @@ type Platform struct {
 	handler http.Handler
 
 	store      *store
+	rules      *rules
+	started    time.Time
 	deliveries *ring[Delivery]
 	requests   *ring[Request]
 	events     *eventTable
@@ -113,6 +118,8 @@ type Platform struct {
 	profiles map[string]Profile
 	timers   map[*pendingTimer]struct{}
 	closed   bool
+	chains   map[string]*chain
+	held     map[string][]*event
 
 	// advancing is set while Advance steps the manual clock; timer
 	// callbacks then queue in due instead of running at once.
@@ -143,6 +150,8 @@ func New(opts Options) (*Platform, error) {
 		log:      opts.Logger,
 		profiles: make(map[string]Profile),
 		timers:   make(map[*pendingTimer]struct{}),
+		chains:   make(map[string]*chain),
+		held:     make(map[string][]*event),
 	}
 	if p.clock == nil {
 		p.clock = clock.Real()
@@ -183,6 +192,13 @@ func New(opts Options) (*Platform, error) {
 		p.opts.FirstDocumentID = DefaultFirstID
 	}
 	p.store = newStore(p.opts.FirstDocumentID)
+	p.started = p.clock.Now()
+	p.rules = &rules{seed: p.opts.Seed}
+	for _, r := range opts.Rules {
+		if _, err := p.AddRule(r); err != nil {
+			return nil, err
+		}
+	}
 	p.deliveries = newRing[Delivery](p.opts.JournalLimit)
 	p.requests = newRing[Request](p.opts.JournalLimit)
 	p.events = newEventTable()
@@ -586,6 +602,25 @@ func (p *Platform) Subscriptions() []Subscription {
 func (p *Platform) subIndex(id string) int {
 	return slices.IndexFunc(p.subs, func(s Subscription) bool { return s.ID == id })
 }
+
+// AddRule validates a fault rule, assigns it an id if it has none, and
+// activates it. The error names the invalid field and the accepted
+// values.
+func (p *Platform) AddRule(r Rule) (Rule, error) {
+	added, err := p.rules.add(r)
+	if err != nil {
+		return Rule{}, fmt.Errorf("mockplatform: %w", err)
+	}
+	return added, nil
+}
+
+// RemoveRule deactivates the fault rule with the given id and reports
+// whether it existed.
+func (p *Platform) RemoveRule(id string) bool { return p.rules.remove(id) }
+
+// Rules returns the active fault rules in the order they were added,
+// with how often each matched and fired.
+func (p *Platform) Rules() []RuleStatus { return p.rules.snapshot() }
 
 // Document returns a copy of the document with the given id.
 func (p *Platform) Document(id int64) (Document, bool) { return p.store.get(id) }

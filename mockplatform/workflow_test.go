@@ -2,6 +2,7 @@ package mockplatform_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"net/http"
@@ -192,5 +193,39 @@ func TestWebhookPayloadGolden(t *testing.T) {
 	deliveries, _ := p.Deliveries()
 	if h := deliveries[0].Headers["Authorization"]; h != mockplatform.MaskedValue {
 		t.Errorf("journal shows Authorization %q, want it masked", h)
+	}
+}
+
+func TestTopicsArriveInOrderOnFastClock(t *testing.T) {
+	// Steps 1 ms apart are shorter than the consumer's answer, so only
+	// the per-document ordering keeps the topics in order.
+	c := newConsumer(t, time.Now, func(n int, w webhook) int {
+		time.Sleep(time.Duration(w.DocumentID%3) * time.Millisecond)
+		return http.StatusOK
+	})
+	p, err := mockplatform.Start(mockplatform.Options{
+		Clock:          clock.Real(),
+		Profiles:       []mockplatform.Profile{{Name: "quick", StepDuration: time.Millisecond, ManualDuration: time.Millisecond, Extraction: []mockplatform.Level{"first", "qc"}}},
+		DefaultProfile: "quick",
+		Subscriptions:  []mockplatform.Subscription{{URL: c.srv.URL}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var docs []mockplatform.Document
+	for range 10 {
+		docs = append(docs, upload(t, p, mockplatform.Upload{}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.WaitIdle(ctx); err != nil {
+		t.Fatalf("WaitIdle: %v", err)
+	}
+	for _, d := range docs {
+		got, _ := p.Document(d.ID)
+		if diff := cmp.Diff(got.Topics, c.topicsOf(d.ID)); diff != "" {
+			t.Errorf("document %d: topics received out of order (-fired +received):\n%s", d.ID, diff)
+		}
 	}
 }
