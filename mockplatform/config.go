@@ -84,6 +84,9 @@ type Config struct {
 	// Empty means DefaultProfileName.
 	DefaultProfile string `yaml:"default_profile"`
 
+	// Rules are the fault injection rules active from the start.
+	Rules []Rule `yaml:"rules"`
+
 	// RequestID selects when request_id changes. Empty means
 	// RequestIDModePerEvent.
 	RequestID RequestIDMode `yaml:"request_id"`
@@ -333,6 +336,9 @@ var configTypes = map[string]reflect.Type{
 	"mockplatform.TenantToken":  reflect.TypeFor[TenantToken](),
 	"mockplatform.Subscription": reflect.TypeFor[Subscription](),
 	"mockplatform.Profile":      reflect.TypeFor[Profile](),
+	"mockplatform.Rule":         reflect.TypeFor[Rule](),
+	"mockplatform.Match":        reflect.TypeFor[Match](),
+	"mockplatform.When":         reflect.TypeFor[When](),
 }
 
 // sectionName names the part of the file a type describes.
@@ -344,6 +350,12 @@ func sectionName(typeName string) string {
 		return "of a subscriptions entry"
 	case "mockplatform.Profile":
 		return "of a profiles entry"
+	case "mockplatform.Rule":
+		return "of a rules entry"
+	case "mockplatform.Match":
+		return "of a rule's match"
+	case "mockplatform.When":
+		return "of a rule's when"
 	}
 	return "at the top level"
 }
@@ -487,7 +499,7 @@ func (c Config) Validate() error {
 func (c Config) validate() *fieldError {
 	checks := []func() *fieldError{
 		c.validateAddr, c.validateClock, c.validateTokens,
-		c.validateSubscriptions, c.validateProfiles, c.validateLimits,
+		c.validateSubscriptions, c.validateProfiles, c.validateRules, c.validateLimits,
 	}
 	for _, check := range checks {
 		if fe := check(); fe != nil {
@@ -603,6 +615,23 @@ func validateSubscription(i int, s Subscription) *fieldError {
 	}
 	if err := s.Validate(); err != nil {
 		return at(err)
+	}
+	return nil
+}
+
+func (c Config) validateRules() *fieldError {
+	seen := make(map[string]int, len(c.Rules))
+	for i, r := range c.Rules {
+		if err := r.Validate(); err != nil {
+			return fieldErrorf([]any{"rules", i}, "%v", err)
+		}
+		if r.ID == "" {
+			continue
+		}
+		if first, ok := seen[r.ID]; ok {
+			return fieldErrorf([]any{"rules", i, "id"}, "rule id %q is already used by rules[%d]: give each rule its own id", r.ID, first)
+		}
+		seen[r.ID] = i
 	}
 	return nil
 }
@@ -730,6 +759,7 @@ func (c Config) Options() (Options, error) {
 		Seed:                c.Seed,
 		Subscriptions:       slices.Clone(c.Subscriptions),
 		Profiles:            slices.Clone(c.Profiles),
+		Rules:               slices.Clone(c.Rules),
 		DefaultProfile:      c.DefaultProfile,
 		RequestIDPerAttempt: c.RequestID == RequestIDModePerAttempt,
 		AttemptTimeout:      c.AttemptTimeout,

@@ -26,7 +26,9 @@ type webhook struct {
 	RequestID  string
 	Status     mockplatform.Status
 	Body       []byte
-	Header     http.Header
+	// Invalid is set when the body did not decode as the payload.
+	Invalid bool
+	Header  http.Header
 	// At is the platform time when the request arrived.
 	At time.Time
 }
@@ -69,11 +71,12 @@ func (c *consumer) serve(w http.ResponseWriter, r *http.Request) {
 			Status     mockplatform.Status `json:"status"`
 		} `json:"attributes"`
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		c.t.Errorf("consumer: webhook body is not the payload: %v: %s", err, body)
-	}
+	// Corruption faults send bodies that are not the payload on
+	// purpose; tests that expect the payload check Invalid.
+	invalid := json.Unmarshal(body, &p) != nil
 	hook := webhook{
-		Topic: p.Topic, DocumentID: p.Attributes.DocumentID, RequestID: p.RequestID,
+		Invalid: invalid,
+		Topic:   p.Topic, DocumentID: p.Attributes.DocumentID, RequestID: p.RequestID,
 		Status: p.Attributes.Status, Body: body, Header: r.Header.Clone(), At: c.now(),
 	}
 	c.mu.Lock()

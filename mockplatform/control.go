@@ -30,6 +30,9 @@ func (p *Platform) controlRoutes(r *mux.Router) {
 	r.HandleFunc("/_mock/documents", p.handleControlUpload).Methods(http.MethodPost)
 	r.HandleFunc("/_mock/documents", p.handleControlDocuments).Methods(http.MethodGet)
 	r.HandleFunc("/_mock/documents/{id}", p.handleControlDocument).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/rules", p.handleListRules).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/rules", p.handleAddRule).Methods(http.MethodPost)
+	r.HandleFunc("/_mock/rules/{id}", p.handleDeleteRule).Methods(http.MethodDelete)
 	r.HandleFunc("/_mock/events", p.handleEvents).Methods(http.MethodGet)
 	r.HandleFunc("/_mock/deliveries", p.handleDeliveries).Methods(http.MethodGet)
 	r.HandleFunc("/_mock/requests", p.handleRequests).Methods(http.MethodGet)
@@ -118,6 +121,33 @@ func (p *Platform) handleAddProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeControl(w, http.StatusCreated, pr)
+}
+
+func (p *Platform) handleListRules(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, map[string]any{"rules": p.Rules()})
+}
+
+func (p *Platform) handleAddRule(w http.ResponseWriter, r *http.Request) {
+	var rule Rule
+	if err := readControlBody(r, &rule); err != nil {
+		writeError(w, err)
+		return
+	}
+	added, err := p.AddRule(rule)
+	if err != nil {
+		writeError(w, errorf(CodeInvalidBody, "Invalid rule", "%v", err))
+		return
+	}
+	writeControl(w, http.StatusCreated, added)
+}
+
+func (p *Platform) handleDeleteRule(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	if !p.RemoveRule(id) {
+		writeError(w, errorf(CodeNotFound, "Not found", "no rule with id %q: GET /_mock/rules lists them", id))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // controlUpload is the body of POST /_mock/documents: documents the

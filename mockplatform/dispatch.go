@@ -167,6 +167,9 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 		return
 	}
 	out := p.newOutgoing(e, n)
+	if n == 1 && e.reorder != nil {
+		out.faults = append(out.faults, e.reorder.ID)
+	}
 	p.applyAttemptFaults(e, n, &out)
 	copies := p.planCopies(e, n)
 	send := func() {

@@ -178,7 +178,7 @@ func (p *Platform) extractFields(d *Document) []Field {
 			ID:         fmt.Sprintf("%d-%d", d.ID, i+1),
 			Identifier: v.identifier,
 			Value:      v.value,
-			Candidates: []Candidate{{Value: v.value, Confidence: 0.5 + float64(r.IntN(50))/100}},
+			Candidates: []Candidate{{Value: v.value, Confidence: float64(50+r.IntN(50)) / 100}},
 		}
 	}
 	return fields

@@ -69,6 +69,11 @@ func TestWorkflowTopicOrder(t *testing.T) {
 			var mu sync.Mutex
 			var inconsistent []string
 			c := newConsumer(t, func() time.Time { return p.Clock().Now() }, func(_ int, w webhook) int {
+				if w.Invalid {
+					mu.Lock()
+					inconsistent = append(inconsistent, fmt.Sprintf("body is not the payload: %s", w.Body))
+					mu.Unlock()
+				}
 				// The API must already show the step a webhook announces.
 				doc, _ := p.Document(w.DocumentID)
 				if !slices.Contains(doc.Topics, w.Topic) {
