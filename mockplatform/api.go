@@ -97,7 +97,8 @@ type apiFunc func(http.ResponseWriter, *http.Request) error
 
 // api wraps h in the middleware every routed /v2 request passes, from
 // the outside in: the request journal, panic recovery, bearer
-// authentication, the Content-Type check and the body size limit.
+// authentication, REST API fault rules, the Content-Type check and the
+// body size limit.
 func (p *Platform) api(h apiFunc) http.Handler {
 	return p.apiFallback(func(w http.ResponseWriter, r *http.Request) error {
 		if err := checkContentType(r); err != nil {
@@ -113,15 +114,17 @@ func (p *Platform) api(h apiFunc) http.Handler {
 	})
 }
 
-// apiFallback wraps h in the request journal, panic recovery and bearer
-// authentication only. Unmatched requests use it, so that a POST to a
-// wrong path gets 404 or 405 rather than a Content-Type error.
+// apiFallback wraps h in the request journal, panic recovery, bearer
+// authentication and REST API fault rules only. Unmatched requests use
+// it, so that a POST to a wrong path gets 404 or 405 rather than a
+// Content-Type error.
 func (p *Platform) apiFallback(h apiFunc) http.Handler {
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			p.writeAPIError(w, r, err)
 		}
 	})
+	next = p.injectAPIFaults(next)
 	next = p.authenticate(next)
 	next = p.recoverPanic(next)
 	return p.journalRequest(next)
@@ -144,19 +147,34 @@ func (p *Platform) writeAPIError(w http.ResponseWriter, r *http.Request, err err
 // requestState is shared by the middleware of one request through its
 // context.
 type requestState struct {
+	// seq is the request's sequence number in the request journal.
+	seq int64
 	// tenant is zero until authenticate accepts the bearer token.
 	tenant int64
+	// fault lists the ids of the fault rules that act on the request,
+	// separated by commas.
+	fault string
+	// aborted is set when a fault rule closes the connection without a
+	// response.
+	aborted bool
+	// staleAt is the platform time whose document state GET requests
+	// show; zero means the current state.
+	staleAt time.Time
 }
 
 type requestStateKey struct{}
 
-// tenantOf returns the tenant of the request's bearer token.
-func tenantOf(r *http.Request) int64 {
+// stateOf returns the request's state. A request that did not pass
+// journalRequest gets a new, unshared state.
+func stateOf(r *http.Request) *requestState {
 	if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
-		return st.tenant
+		return st
 	}
-	return 0
+	return &requestState{}
 }
+
+// tenantOf returns the tenant of the request's bearer token.
+func tenantOf(r *http.Request) int64 { return stateOf(r).tenant }
 
 // statusRecorder remembers the status code a handler sends.
 type statusRecorder struct {
@@ -184,6 +202,9 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // journalRequest records every request in the request journal,
 // including those rejected by the middleware after it. Header values
 // are never recorded, because the Authorization header is a secret.
+// The sequence number is taken when the request arrives, so the
+// journal lists requests in arrival order and fault rules can use it
+// as the request's key.
 func (p *Platform) journalRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		at := p.clock.Now()
@@ -191,27 +212,30 @@ func (p *Platform) journalRequest(next http.Handler) http.Handler {
 		// real clock, not in platform time.
 		started := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		st := &requestState{}
+		st := &requestState{seq: p.requests.reserve()}
 		r = r.WithContext(context.WithValue(r.Context(), requestStateKey{}, st))
 
 		// Deferred, so a request whose handler panics with
 		// http.ErrAbortHandler is recorded too.
 		defer func() {
 			status := rec.status
-			if status == 0 {
+			switch {
+			case st.aborted:
+				status = 0
+			case status == 0:
 				status = http.StatusOK
 			}
-			p.requests.add(func(seq int64) Request {
-				return Request{
-					Seq:        seq,
-					Time:       at,
-					Method:     r.Method,
-					Path:       r.URL.Path,
-					Query:      r.URL.RawQuery,
-					Tenant:     st.tenant,
-					StatusCode: status,
-					Latency:    time.Since(started),
-				}
+			p.requests.put(st.seq, Request{
+				Seq:        st.seq,
+				Time:       at,
+				Wall:       started,
+				Method:     r.Method,
+				Path:       r.URL.Path,
+				Query:      r.URL.RawQuery,
+				Tenant:     st.tenant,
+				StatusCode: status,
+				Latency:    time.Since(started),
+				Fault:      st.fault,
 			})
 		}()
 		next.ServeHTTP(rec, r)
@@ -259,9 +283,7 @@ func (p *Platform) authenticate(next http.Handler) http.Handler {
 			p.writeAPIError(w, r, err)
 			return
 		}
-		if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
-			st.tenant = tenant
-		}
+		stateOf(r).tenant = tenant
 		next.ServeHTTP(w, r)
 	})
 }
@@ -392,7 +414,7 @@ func (p *Platform) showDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc, err := p.tenantDocument(tenantOf(r), id)
+	doc, err := p.tenantDocument(tenantOf(r), id, stateOf(r).staleAt)
 	if err != nil {
 		return err
 	}
@@ -438,10 +460,11 @@ func documentID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// tenantDocument returns the document if it belongs to tenant. Another
-// tenant's document is reported as not found, as if it did not exist.
-func (p *Platform) tenantDocument(tenant, id int64) (Document, error) {
-	doc, ok := p.store.get(id)
+// tenantDocument returns the document as it was at the platform time
+// asOf (zero means now) if it belongs to tenant. Another tenant's
+// document is reported as not found, as if it did not exist.
+func (p *Platform) tenantDocument(tenant, id int64, asOf time.Time) (Document, error) {
+	doc, ok := p.store.getAsOf(id, asOf)
 	if !ok || doc.TenantID != tenant {
 		return Document{}, documentNotFound(id)
 	}
@@ -532,7 +555,8 @@ func (p *Platform) listDocuments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	docs, total := p.store.query(q.keep(tenantOf(r)), q.desc, q.offset(), q.size)
+	st := stateOf(r)
+	docs, total := p.store.queryAsOf(st.staleAt, q.keep(st.tenant), q.desc, q.offset(), q.size)
 
 	resp := listResponse{Data: make([]resourceObject, len(docs)), Links: q.links(total)}
 	for i, doc := range docs {

@@ -33,6 +33,8 @@ func (p *Platform) controlRoutes(r *mux.Router) {
 	r.HandleFunc("/_mock/rules", p.handleListRules).Methods(http.MethodGet)
 	r.HandleFunc("/_mock/rules", p.handleAddRule).Methods(http.MethodPost)
 	r.HandleFunc("/_mock/rules/{id}", p.handleDeleteRule).Methods(http.MethodDelete)
+	r.HandleFunc("/_mock/effects", p.handleListEffects).Methods(http.MethodGet)
+	r.HandleFunc("/_mock/effects", p.handleRecordEffect).Methods(http.MethodPost)
 	r.HandleFunc("/_mock/events", p.handleEvents).Methods(http.MethodGet)
 	r.HandleFunc("/_mock/deliveries", p.handleDeliveries).Methods(http.MethodGet)
 	r.HandleFunc("/_mock/requests", p.handleRequests).Methods(http.MethodGet)
@@ -148,6 +150,45 @@ func (p *Platform) handleDeleteRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (p *Platform) handleRecordEffect(w http.ResponseWriter, r *http.Request) {
+	var e Effect
+	if err := readControlBody(r, &e); err != nil {
+		writeError(w, err)
+		return
+	}
+	if e.Seq != 0 || !e.Time.IsZero() || !e.Wall.IsZero() {
+		writeError(w, errorf(CodeInvalidBody, "Invalid effect", "seq, time and wall_time are set by the platform: leave them out"))
+		return
+	}
+	stored, err := p.RecordEffect(e)
+	if err != nil {
+		writeError(w, errorf(CodeInvalidBody, "Invalid effect", "%v", err))
+		return
+	}
+	writeControl(w, http.StatusCreated, stored)
+}
+
+func (p *Platform) handleListEffects(w http.ResponseWriter, r *http.Request) {
+	f, err := parseJournalFilter(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if f.subscription != "" {
+		writeError(w, &Error{Code: CodeInvalidParameter, Title: "Unknown parameter", Parameter: "subscription",
+			Detail: "effects belong to no subscription: filter them by document or topic"})
+		return
+	}
+	all, dropped := p.Effects()
+	out := []Effect{}
+	for _, e := range all {
+		if f.match(e.DocumentID, "", e.Topic) {
+			out = append(out, e)
+		}
+	}
+	writeControl(w, http.StatusOK, map[string]any{"effects": out, "dropped": dropped})
 }
 
 // controlUpload is the body of POST /_mock/documents: documents the

@@ -170,3 +170,42 @@ func TestControlAdvanceNeedsManualClock(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestControlEffectsSink(t *testing.T) {
+	p, _ := startManual(t, mockplatform.Options{})
+	for _, body := range []string{
+		`{"document_id":100001,"topic":"document-received","request_id":"abc","status":"pending"}`,
+		`{"document_id":100001,"status":"done","source":"poll"}`,
+	} {
+		if status, resp := call(t, p, "POST", "/_mock/effects", body, nil); status != http.StatusCreated {
+			t.Fatalf("POST /_mock/effects %s = %d %s, want 201", body, status, resp)
+		}
+	}
+	var list struct{ Effects []mockplatform.Effect }
+	call(t, p, "GET", "/_mock/effects?document=100001", "", &list)
+	if len(list.Effects) != 2 || list.Effects[0].Source != mockplatform.EffectFromWebhook || list.Effects[1].Status != mockplatform.StatusDone {
+		t.Errorf("effects = %+v, want the webhook effect then the poll", list.Effects)
+	}
+	if list.Effects[0].Seq != 1 || list.Effects[0].Time.IsZero() || list.Effects[0].Wall.IsZero() {
+		t.Errorf("effect 1 = %+v, want seq 1 and both times set by the platform", list.Effects[0])
+	}
+
+	bad := []struct{ body, want string }{
+		{`{"topic":"document-received"}`, "document_id 0"},
+		{`{"document_id":1,"topic":"finished"}`, `topic \"finished\" is unknown`},
+		{`{"document_id":1,"topic":"document-received","status":"ok"}`, `status \"ok\"`},
+		{`{"document_id":1,"source":"cron","status":"done"}`, `source \"cron\"`},
+		{`{"document_id":1}`, "topic is missing"},
+		{`{"document_id":1,"topic":"document-received","seq":5}`, "set by the platform"},
+		{`{"document_id":1,"topic":"document-received","extra":1}`, "extra"},
+	}
+	for _, b := range bad {
+		status, resp := call(t, p, "POST", "/_mock/effects", b.body, nil)
+		if status != http.StatusBadRequest || !strings.Contains(resp, b.want) {
+			t.Errorf("POST /_mock/effects %s = %d %s, want 400 containing %q", b.body, status, resp, b.want)
+		}
+	}
+	if status, _ := call(t, p, "GET", "/_mock/effects?subscription=c", "", nil); status != http.StatusBadRequest {
+		t.Errorf("GET /_mock/effects?subscription=c = %d, want 400", status)
+	}
+}

@@ -253,12 +253,12 @@ func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out ou
 // sendRecorded sends out and returns its journal record and the send
 // error, if any.
 func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, out outgoing) (Delivery, error) {
-	sentAt := p.clock.Now()
+	sentAt, wall := p.clock.Now(), time.Now()
 	status, latency, err := p.send(e.sub.URL, out)
 	d := Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
 		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.sub.URL,
-		PlannedAt: planned, SentAt: sentAt, StatusCode: status,
+		PlannedAt: planned, SentAt: sentAt, Wall: wall, StatusCode: status,
 		Latency: latency, Outcome: OutcomeFailed, Headers: maskHeaders(out),
 		Fault: strings.Join(out.faults, ","),
 	}

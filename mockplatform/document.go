@@ -114,16 +114,57 @@ func cloneJSONValue(v any) any {
 	}
 }
 
-// store keeps every document, indexed by id, in upload order.
+// store keeps every document, indexed by id, in upload order, with the
+// history of each document's workflow state.
 type store struct {
-	mu     sync.RWMutex
-	docs   map[int64]*Document
-	ids    []int64 // ascending, because ids are assigned in order
-	nextID int64
+	mu      sync.RWMutex
+	docs    map[int64]*Document
+	history map[int64][]version // oldest first
+	ids     []int64             // ascending, because ids are assigned in order
+	nextID  int64
+}
+
+// version is the workflow state of a document after one change, kept
+// so that stale reads (FaultStale) can show an older state. It holds
+// only the attributes the workflow changes: the struct is 88 bytes on
+// 64-bit platforms, and a document gets at most one version per topic
+// and per PATCH. Attributes that PATCH changes, such as external_id and
+// custom_fields, are not kept, so a stale read shows their current
+// values.
+type version struct {
+	// at is the document's updated_at after the change.
+	at           time.Time
+	status       Status
+	workflowStep Stage
+	documentType string
+	// topics is the length of Document.Topics.
+	topics int
+	// extracted reports whether Document.Fields was filled.
+	extracted bool
+}
+
+func versionOf(d *Document) version {
+	return version{
+		at:           d.UpdatedAt,
+		status:       d.Status,
+		workflowStep: d.WorkflowStep,
+		documentType: d.DocumentType,
+		topics:       len(d.Topics),
+		extracted:    len(d.Fields) > 0,
+	}
+}
+
+func (v version) equal(w version) bool {
+	return v.at.Equal(w.at) && v.status == w.status && v.workflowStep == w.workflowStep &&
+		v.documentType == w.documentType && v.topics == w.topics && v.extracted == w.extracted
 }
 
 func newStore(firstID int64) *store {
-	return &store{docs: make(map[int64]*Document), nextID: firstID}
+	return &store{
+		docs:    make(map[int64]*Document),
+		history: make(map[int64][]version),
+		nextID:  firstID,
+	}
 }
 
 // add assigns d the next id, stores it and returns the stored copy.
@@ -133,23 +174,46 @@ func (s *store) add(d Document) Document {
 	d.ID = s.nextID
 	s.nextID++
 	s.docs[d.ID] = &d
+	s.history[d.ID] = []version{versionOf(&d)}
 	s.ids = append(s.ids, d.ID)
 	return d.clone()
 }
 
 // get returns a copy of the document with the given id.
 func (s *store) get(id int64) (Document, bool) {
+	return s.getAsOf(id, time.Time{})
+}
+
+// getAsOf returns a copy of the document with the given id as it was
+// at t, as asOf describes. A zero t means its current state.
+func (s *store) getAsOf(id int64, t time.Time) (Document, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	d, ok := s.docs[id]
 	if !ok {
 		return Document{}, false
 	}
-	return d.clone(), true
+	view := s.asOf(d, t)
+	return view.clone(), true
+}
+
+// owner returns the tenant and external_id of the document with the
+// given id without copying the rest of it.
+func (s *store) owner(id int64) (tenant int64, externalID string, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.docs[id]
+	if !ok {
+		return 0, "", false
+	}
+	return d.TenantID, d.ExternalID, true
 }
 
 // update applies fn to the stored document under the store's lock and
 // returns a copy of the result. fn must not call back into the store.
+// A change to the workflow state or to updated_at is appended to the
+// document's history, which is how fire and PatchDocument record
+// their versions.
 func (s *store) update(id int64, fn func(*Document)) (Document, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,7 +222,42 @@ func (s *store) update(id int64, fn func(*Document)) (Document, bool) {
 		return Document{}, false
 	}
 	fn(d)
+	h := s.history[id]
+	if v := versionOf(d); len(h) == 0 || !v.equal(h[len(h)-1]) {
+		s.history[id] = append(h, v)
+	}
 	return d.clone(), true
+}
+
+// asOf returns a shallow copy of d with the workflow state of its
+// latest version at or before t, or of its oldest version when it was
+// created after t. A zero t returns d's current state. The caller
+// holds s.mu and must clone the result before releasing it.
+func (s *store) asOf(d *Document, t time.Time) Document {
+	view := *d
+	if t.IsZero() {
+		return view
+	}
+	h := s.history[d.ID]
+	if len(h) == 0 {
+		return view
+	}
+	v := h[0]
+	for i := len(h) - 1; i > 0; i-- {
+		if !h[i].at.After(t) {
+			v = h[i]
+			break
+		}
+	}
+	view.Status = v.status
+	view.WorkflowStep = v.workflowStep
+	view.DocumentType = v.documentType
+	view.Topics = d.Topics[:v.topics:v.topics]
+	if !v.extracted {
+		view.Fields = nil
+	}
+	view.UpdatedAt = v.at
+	return view
 }
 
 // query returns copies of the documents for which keep returns true,
@@ -166,6 +265,13 @@ func (s *store) update(id int64, fn func(*Document)) (Document, bool) {
 // and returning at most limit, with the number that matched in all. A
 // nil keep keeps every document. Only the returned page is copied.
 func (s *store) query(keep func(*Document) bool, desc bool, offset, limit int) ([]Document, int) {
+	return s.queryAsOf(time.Time{}, keep, desc, offset, limit)
+}
+
+// queryAsOf is query over the documents as they were at t, as asOf
+// describes, so keep filters on the older state too. A zero t means
+// their current state.
+func (s *store) queryAsOf(t time.Time, keep func(*Document) bool, desc bool, offset, limit int) ([]Document, int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var page []Document
@@ -175,6 +281,10 @@ func (s *store) query(keep func(*Document) bool, desc bool, offset, limit int) (
 			i = len(s.ids) - 1 - i
 		}
 		d := s.docs[s.ids[i]]
+		if !t.IsZero() {
+			view := s.asOf(d, t)
+			d = &view
+		}
 		if keep != nil && !keep(d) {
 			continue
 		}

@@ -26,6 +26,12 @@ const (
 	CodeMethodNotAllowed ErrorCode = "method_not_allowed"
 	CodeConflict         ErrorCode = "conflict"
 	CodeInternal         ErrorCode = "internal_error"
+
+	// Only fault rules of kind FaultStatus return the codes below.
+	CodeTooManyRequests    ErrorCode = "too_many_requests"
+	CodeBadGateway         ErrorCode = "bad_gateway"
+	CodeServiceUnavailable ErrorCode = "service_unavailable"
+	CodeGatewayTimeout     ErrorCode = "gateway_timeout"
 )
 
 var errorStatus = map[ErrorCode]int{
@@ -38,6 +44,11 @@ var errorStatus = map[ErrorCode]int{
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeConflict:         http.StatusConflict,
 	CodeInternal:         http.StatusInternalServerError,
+
+	CodeTooManyRequests:    http.StatusTooManyRequests,
+	CodeBadGateway:         http.StatusBadGateway,
+	CodeServiceUnavailable: http.StatusServiceUnavailable,
+	CodeGatewayTimeout:     http.StatusGatewayTimeout,
 }
 
 // Error is an API error: the one error type handlers return, written as a

@@ -45,7 +45,7 @@ func (p *Platform) drop(e *event, r Rule) {
 		return Delivery{
 			Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
 			Topic: e.Topic, RequestID: e.requestID, URL: e.sub.URL, PlannedAt: now,
-			Outcome: OutcomeDropped, Fault: r.ID,
+			Wall: time.Now(), Outcome: OutcomeDropped, Fault: r.ID,
 			Error: fmt.Sprintf("not sent: fault rule %s drops the event", r.ID),
 		}
 	})
@@ -61,7 +61,7 @@ func (p *Platform) failUnsent(e *event, n int, seq int64, planned time.Time) {
 	p.deliveries.put(seq, Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
 		Topic: e.Topic, Attempt: n, RequestID: e.requestID, URL: e.sub.URL,
-		PlannedAt: planned, Outcome: OutcomeFailed, Fault: e.failRule, Error: msg,
+		PlannedAt: planned, Wall: time.Now(), Outcome: OutcomeFailed, Fault: e.failRule, Error: msg,
 	})
 	p.events.update(e, func(ev *Event) { ev.Attempts = n })
 	if n == 1 {

@@ -40,6 +40,10 @@ type Delivery struct {
 	URL          string    `json:"url"`
 	PlannedAt    time.Time `json:"planned_at"`
 	SentAt       time.Time `json:"sent_at"`
+	// Wall is the wall-clock time the attempt was sent, or for an
+	// attempt a fault kept back, the time it was recorded. Checks of
+	// the consumer's own deadlines use it, because those are real time.
+	Wall time.Time `json:"wall_time"`
 	// StatusCode is the consumer's HTTP status; zero when no response
 	// arrived.
 	StatusCode int `json:"status_code,omitempty"`
@@ -61,8 +65,10 @@ type Delivery struct {
 // Request records one call a consumer made to the REST API.
 type Request struct {
 	// Seq orders the request journal; it starts at 1.
-	Seq    int64     `json:"seq"`
-	Time   time.Time `json:"time"`
+	Seq  int64     `json:"seq"`
+	Time time.Time `json:"time"`
+	// Wall is the wall-clock time the request arrived.
+	Wall   time.Time `json:"wall_time"`
 	Method string    `json:"method"`
 	Path   string    `json:"path"`
 	Query  string    `json:"query,omitempty"`
@@ -71,6 +77,10 @@ type Request struct {
 	Tenant     int64         `json:"tenant,omitempty"`
 	StatusCode int           `json:"status_code"`
 	Latency    time.Duration `json:"latency_ns"`
+	// Fault lists the ids of the fault rules that acted on this
+	// request, separated by commas; empty when none did. StatusCode is
+	// zero when a rule closed the connection without a response.
+	Fault string `json:"fault,omitempty"`
 }
 
 // ring is a bounded journal that keeps the records with the newest

@@ -110,6 +110,7 @@ type Platform struct {
 	started    time.Time
 	deliveries *ring[Delivery]
 	requests   *ring[Request]
+	effects    *ring[Effect]
 	events     *eventTable
 
 	mu       sync.Mutex
@@ -118,6 +119,11 @@ type Platform struct {
 	profiles map[string]Profile
 	timers   map[*pendingTimer]struct{}
 	closed   bool
+	// stopping is closed when Shutdown starts. REST API requests that
+	// latency and hang faults hold wait on it, because
+	// http.Server.Shutdown waits for them but does not cancel their
+	// contexts.
+	stopping chan struct{}
 	chains   map[string]*chain
 	held     map[string][]*event
 
@@ -152,6 +158,7 @@ func New(opts Options) (*Platform, error) {
 		timers:   make(map[*pendingTimer]struct{}),
 		chains:   make(map[string]*chain),
 		held:     make(map[string][]*event),
+		stopping: make(chan struct{}),
 	}
 	if p.clock == nil {
 		p.clock = clock.Real()
@@ -201,6 +208,7 @@ func New(opts Options) (*Platform, error) {
 	}
 	p.deliveries = newRing[Delivery](p.opts.JournalLimit)
 	p.requests = newRing[Request](p.opts.JournalLimit)
+	p.effects = newRing[Effect](p.opts.JournalLimit)
 	p.events = newEventTable()
 	p.client = p.opts.HTTPClient
 	if p.client == nil {
@@ -296,6 +304,7 @@ func (p *Platform) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	p.closed = true
+	close(p.stopping)
 	timers := make([]*pendingTimer, 0, len(p.timers))
 	for t := range p.timers {
 		timers = append(timers, t)

@@ -49,7 +49,8 @@ const (
 // REST API faults, applied to matching consumer requests under /v2.
 const (
 	// FaultStatus: the request is answered with Rule.Status and a
-	// JSON:API error body; 429 carries a Retry-After header.
+	// JSON:API error body; 429 carries a Retry-After header. The
+	// request is not processed.
 	FaultStatus FaultKind = "status"
 	// FaultLatency: the answer waits Rule.Delay of real time, because
 	// the consumer's deadlines are real time.
@@ -150,7 +151,8 @@ type Rule struct {
 	// HeaderMode is how FaultHeaders damages it. Empty means missing.
 	HeaderMode HeaderMode `yaml:"header_mode"`
 
-	// Status is FaultStatus's HTTP status: 429, 500, 502, 503 or 504.
+	// Status is FaultStatus's HTTP status: 429, 500, 502, 503 or 504,
+	// or 404 for a read that comes before the document is visible.
 	Status int `yaml:"status"`
 	// RetryAfter is the Retry-After of a 429. Zero means 1s.
 	RetryAfter time.Duration `yaml:"retry_after"`
@@ -321,8 +323,8 @@ func (r Rule) validateParameters() error {
 			return fmt.Errorf("header %q is not a valid header name", r.Header)
 		}
 	}
-	if r.Fault == FaultStatus && !slices.Contains([]int{429, 500, 502, 503, 504}, r.Status) {
-		return fmt.Errorf("status %d is not injected: use 429, 500, 502, 503 or 504", r.Status)
+	if r.Fault == FaultStatus && !slices.Contains([]int{404, 429, 500, 502, 503, 504}, r.Status) {
+		return fmt.Errorf("status %d is not injected: use 404, 429, 500, 502, 503 or 504", r.Status)
 	}
 	return nil
 }
