@@ -1,0 +1,172 @@
+package assertions
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/parashift-mock/parashift-mock/mockplatform"
+)
+
+// RetriesPolitely checks how the consumer retries its REST API calls:
+// after a 429 it waits at least Retry-After; after a 5xx, a reset or a
+// timeout it retries with delays of at least MinDelay that grow; it
+// gives up after MaxAttempts; and it does not repeat a request that got
+// another 4xx within NoRetryWindow.
+type RetriesPolitely struct {
+	// MinDelay is the shortest acceptable wait before retrying a 5xx,
+	// a reset or a timeout. Zero means 50ms.
+	MinDelay time.Duration
+	// MaxAttempts bounds the requests in a run of failures of one
+	// request. Zero means 10.
+	MaxAttempts int
+	// NoRetryWindow is how long after a 4xx other than 429 the same
+	// request must not come again. Zero means 2s.
+	NoRetryWindow time.Duration
+	// Tolerance absorbs the gap between the platform's and the
+	// consumer's clocks on Retry-After. Zero means 50ms; an HTTP-date
+	// Retry-After adds a second, its resolution.
+	Tolerance time.Duration
+}
+
+// Name returns "retries-politely".
+func (RetriesPolitely) Name() string { return "retries-politely" }
+
+// Evaluate implements Check.
+func (c RetriesPolitely) Evaluate(rec Record, final bool) Result {
+	rules := rulesByID(rec)
+	var violations []Evidence
+	failures := 0
+	for _, reqs := range requestsByKey(rec.Requests) {
+		for i, r := range reqs {
+			if !failedAnswer(r.StatusCode) {
+				continue
+			}
+			failures++
+			var next *mockplatform.Request
+			if i+1 < len(reqs) {
+				next = &reqs[i+1]
+			}
+			if ev, bad := c.judgeRetry(r, next, rules); bad {
+				violations = append(violations, ev)
+			}
+		}
+		violations = append(violations, c.judgeStreaks(reqs, final)...)
+	}
+	sortEvidence(violations)
+	return verdict(c.Name(), violations, failures, final, "failed REST API answers")
+}
+
+// failedAnswer reports whether a status is one a consumer reacts to:
+// any 4xx or 5xx, or 0 for no answer at all.
+func failedAnswer(status int) bool { return status == 0 || status >= 400 }
+
+func retryable(status int) bool { return status == 0 || status >= 500 }
+
+// requestsByKey groups the requests by method, path and query, each
+// group in wall-time order.
+func requestsByKey(reqs []mockplatform.Request) map[string][]mockplatform.Request {
+	groups := map[string][]mockplatform.Request{}
+	for _, r := range reqs {
+		k := r.Method + " " + r.Path + "?" + r.Query
+		groups[k] = append(groups[k], r)
+	}
+	for _, g := range groups {
+		slices.SortFunc(g, func(a, b mockplatform.Request) int { return a.Wall.Compare(b.Wall) })
+	}
+	return groups
+}
+
+// judgeRetry checks what followed a 429 or another 4xx.
+func (c RetriesPolitely) judgeRetry(r mockplatform.Request, next *mockplatform.Request, rules map[string]mockplatform.Rule) (Evidence, bool) {
+	answered := r.Wall.Add(r.Latency)
+	switch {
+	case r.StatusCode == 429:
+		if next == nil {
+			return Evidence{}, false
+		}
+		wait := retryAfterOf(r, rules)
+		if gap := next.Wall.Sub(answered); gap+c.tolerance(r, rules) < wait {
+			return requestEvidence(*next, 0, fmt.Sprintf("retried %s after a 429, before its Retry-After of %s", gap.Round(time.Millisecond), wait)), true
+		}
+	case retryable(r.StatusCode):
+		// judgeStreaks judges runs of these.
+	default:
+		window := cmp.Or(c.NoRetryWindow, 2*time.Second)
+		if next != nil && next.Wall.Sub(answered) < window {
+			return requestEvidence(*next, 0, fmt.Sprintf("repeated a request that got %d, which a retry cannot fix", r.StatusCode)), true
+		}
+	}
+	return Evidence{}, false
+}
+
+func (c RetriesPolitely) tolerance(r mockplatform.Request, rules map[string]mockplatform.Rule) time.Duration {
+	t := cmp.Or(c.Tolerance, 50*time.Millisecond)
+	for _, rule := range faultsOf(r.Fault, rules) {
+		if rule.RetryAfterDate {
+			t += time.Second
+		}
+	}
+	return t
+}
+
+// retryAfterOf returns the Retry-After the fault rule sent with a 429,
+// rounded up to whole seconds as the header carries it.
+func retryAfterOf(r mockplatform.Request, rules map[string]mockplatform.Rule) time.Duration {
+	for _, rule := range faultsOf(r.Fault, rules) {
+		if rule.Fault == mockplatform.FaultStatus && rule.Status == 429 {
+			ra := cmp.Or(rule.RetryAfter, time.Second)
+			return time.Duration(math.Ceil(ra.Seconds())) * time.Second
+		}
+	}
+	return 0
+}
+
+func describeStatus(status int) string {
+	if status == 0 {
+		return "no answer (reset or timeout)"
+	}
+	return fmt.Sprintf("a %d", status)
+}
+
+// judgeStreaks checks each run of retryable failures of one request:
+// the waits between them are at least MinDelay, grow over the run, and
+// the run is at most MaxAttempts long. A single failure that nothing
+// followed by the end shows a consumer that never retries.
+func (c RetriesPolitely) judgeStreaks(reqs []mockplatform.Request, final bool) []Evidence {
+	minDelay := cmp.Or(c.MinDelay, 50*time.Millisecond)
+	maxAttempts := cmp.Or(c.MaxAttempts, 10)
+	var out []Evidence
+	for start := 0; start < len(reqs); {
+		end := start
+		for end < len(reqs) && retryable(reqs[end].StatusCode) {
+			end++
+		}
+		if end == start {
+			start++
+			continue
+		}
+		streak := reqs[start:min(end+1, len(reqs))] // the failures and the request after them
+		var waits []time.Duration
+		for i := 1; i < len(streak); i++ {
+			wait := streak[i].Wall.Sub(streak[i-1].Wall.Add(streak[i-1].Latency))
+			waits = append(waits, wait)
+			if wait < minDelay {
+				out = append(out, requestEvidence(streak[i], 0, fmt.Sprintf("retried %s after a failure, sooner than %s", wait.Round(time.Millisecond), minDelay)))
+			}
+		}
+		if len(waits) >= 3 && waits[len(waits)-1] <= waits[0] {
+			out = append(out, requestEvidence(streak[len(streak)-1], 0, fmt.Sprintf("waits between retries did not grow: first %s, last %s", waits[0].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond))))
+		}
+		if final && end == len(reqs) && end-start == 1 {
+			out = append(out, requestEvidence(reqs[start], 0, fmt.Sprintf("did not retry after %s", describeStatus(reqs[start].StatusCode))))
+		}
+		if n := end - start; n > maxAttempts {
+			out = append(out, requestEvidence(reqs[end-1], 0, fmt.Sprintf("%d failed attempts in a row, more than the bound of %d", n, maxAttempts)))
+		}
+		start = end
+	}
+	return out
+}
