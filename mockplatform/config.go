@@ -36,6 +36,14 @@ const (
 	ClockManual ClockKind = "manual"
 )
 
+// The range of Config.TimeScale. Below the minimum a 2-second step
+// takes over half an hour; above the maximum platform time passes in
+// steps too coarse for the wall clock to order, so timestamps collide.
+const (
+	MinTimeScale = 0.001
+	MaxTimeScale = 1e6
+)
+
 // RequestIDMode selects when a webhook's request_id changes.
 type RequestIDMode string
 
@@ -391,8 +399,10 @@ func walkConfigNode(root *yaml.Node) []nodeEntry {
 	var out []nodeEntry
 	var walk func(path []any, key, n *yaml.Node)
 	walk = func(path []any, key, n *yaml.Node) {
-		n = resolveAlias(n)
-		out = append(out, nodeEntry{path: path, key: key, value: n})
+		out = append(out, nodeEntry{path: path, key: key, value: resolveAlias(n)})
+		// An alias is listed but not entered: following aliases can
+		// loop (&x [*x]) or grow exponentially with nested anchors, and
+		// the anchor's own entries are listed where it is defined.
 		switch n.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
@@ -425,7 +435,7 @@ func documentContent(root *yaml.Node) *yaml.Node {
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
+	for hops := 0; n.Kind == yaml.AliasNode && n.Alias != nil && hops < 8; hops++ {
 		n = n.Alias
 	}
 	return n
@@ -527,6 +537,9 @@ func (c Config) validateClock() *fieldError {
 	ts := c.TimeScale
 	if math.IsNaN(ts) || math.IsInf(ts, 0) || ts < 0 {
 		return fieldErrorf([]any{"time_scale"}, "time_scale %v is invalid: use a finite number greater than 0, such as 10", ts)
+	}
+	if ts != 0 && (ts < MinTimeScale || ts > MaxTimeScale) {
+		return fieldErrorf([]any{"time_scale"}, "time_scale %v is out of range: use %v to %v; for more control of time use clock manual", ts, MinTimeScale, MaxTimeScale)
 	}
 	scaled := ts != 0 && ts != 1
 	switch c.Clock {

@@ -532,3 +532,35 @@ func ExampleLoadConfig() {
 	// webhook: http://127.0.0.1:9001/all-topics []
 	// tenants: 2
 }
+
+func TestLoadConfigAliasLoops(t *testing.T) {
+	// Each file makes a naive walk of its aliases loop forever or grow
+	// exponentially; loading must end with an error naming the line.
+	nested := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		nested += name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = name
+	}
+	tests := map[string]string{
+		"unknown key":    "bogus: &x [*x]\n",
+		"wrong type":     "seed: &x [*x]\n",
+		"nested anchors": "unknown:\n" + indent(nested),
+	}
+	for name, content := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := mockplatform.LoadConfig(writeConfigFile(t, content))
+			if err == nil || !strings.Contains(err.Error(), ":1:") && !strings.Contains(err.Error(), ":2:") {
+				t.Errorf("LoadConfig: error %v, want one naming a line", err)
+			}
+		})
+	}
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + l
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

@@ -65,8 +65,10 @@ func (p *Platform) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // maskedSubscription returns s with every header value masked, because
-// custom headers carry the consumer's credentials.
+// custom headers carry the consumer's credentials, and with any
+// password or secret-looking query value in its URL masked.
 func maskedSubscription(s Subscription) Subscription {
+	s.URL = redactURL(s.URL)
 	if len(s.Headers) > 0 {
 		hs := make(map[string]string, len(s.Headers))
 		for k := range s.Headers {
@@ -223,6 +225,10 @@ func (p *Platform) handleControlUpload(w http.ResponseWriter, r *http.Request) {
 	if in.TenantID == 0 {
 		in.TenantID = p.anyTenant()
 	}
+	if !p.knownTenant(in.TenantID) {
+		writeError(w, errorf(CodeInvalidBody, "Invalid tenant", "tenant_id %d has no bearer token, so no consumer could read its documents: use a tenant of the platform's tokens or leave it out", in.TenantID))
+		return
+	}
 	docs := make([]controlDocument, 0, in.Count)
 	for range in.Count {
 		doc, err := p.Upload(Upload{
@@ -248,6 +254,16 @@ func (p *Platform) anyTenant() int64 {
 		}
 	}
 	return min
+}
+
+// knownTenant reports whether a bearer token belongs to the tenant.
+func (p *Platform) knownTenant(tenant int64) bool {
+	for _, t := range p.opts.Tokens {
+		if t == tenant {
+			return true
+		}
+	}
+	return false
 }
 
 // controlDocument is the control API's view of a document: everything
@@ -313,7 +329,11 @@ type journalFilter struct {
 func parseJournalFilter(r *http.Request, extra ...string) (journalFilter, error) {
 	var f journalFilter
 	allowed := append([]string{"document", "subscription", "topic"}, extra...)
-	for name := range r.URL.Query() {
+	for name, vals := range r.URL.Query() {
+		if len(vals) > 1 {
+			return f, &Error{Code: CodeInvalidParameter, Title: "Repeated parameter", Parameter: name,
+				Detail: fmt.Sprintf("parameter %q is given %d times: give it once", name, len(vals))}
+		}
 		known := false
 		for _, a := range allowed {
 			known = known || a == name
@@ -356,6 +376,13 @@ func (p *Platform) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := EventState(r.URL.Query().Get("state"))
+	switch state {
+	case "", EventPending, EventDelivered, EventLost, EventDropped:
+	default:
+		writeError(w, &Error{Code: CodeInvalidParameter, Title: "Invalid parameter", Parameter: "state",
+			Detail: fmt.Sprintf("state %q is unknown: use pending, delivered, lost or dropped", state)})
+		return
+	}
 	out := []Event{}
 	for _, e := range p.Events() {
 		if f.match(e.DocumentID, e.Subscription, e.Topic) && (state == "" || state == e.State) {
@@ -381,13 +408,27 @@ func (p *Platform) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 	writeControl(w, http.StatusOK, map[string]any{"deliveries": out, "dropped": dropped})
 }
 
+// handleRequests lists the REST API request journal, filtered by the
+// document a path names when the document parameter is given.
 func (p *Platform) handleRequests(w http.ResponseWriter, r *http.Request) {
-	if _, err := parseJournalFilter(r); err != nil {
+	f, err := parseJournalFilter(r)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
+	if f.subscription != "" || f.topic != "" {
+		writeError(w, &Error{Code: CodeInvalidParameter, Title: "Unknown parameter", Parameter: "topic",
+			Detail: "REST API requests have no subscription or topic: filter them by document"})
+		return
+	}
 	all, dropped := p.Requests()
-	writeControl(w, http.StatusOK, map[string]any{"requests": all, "dropped": dropped})
+	out := []Request{}
+	for _, req := range all {
+		if f.document == 0 || req.Path == fmt.Sprintf("/v2/documents/%d", f.document) {
+			out = append(out, req)
+		}
+	}
+	writeControl(w, http.StatusOK, map[string]any{"requests": out, "dropped": dropped})
 }
 
 // clockInfo describes the platform's clock.

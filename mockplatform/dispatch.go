@@ -62,8 +62,9 @@ func (p *Platform) emit(doc Document, topic Topic) {
 				State:        EventPending,
 				FiredAt:      now,
 			},
-			sub:     sub,
-			payload: newPayload(doc, topic),
+			sub:        sub,
+			payload:    newPayload(doc, topic),
+			journalURL: redactURL(sub.URL),
 		}
 		e.requestID = p.requestID(e.ID, 0)
 		e.payload.RequestID = e.requestID
@@ -257,7 +258,7 @@ func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, o
 	status, latency, err := p.send(e.sub.URL, out)
 	d := Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.sub.URL,
+		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.journalURL,
 		PlannedAt: planned, SentAt: sentAt, Wall: wall, StatusCode: status,
 		Latency: latency, Outcome: OutcomeFailed, Headers: maskHeaders(out),
 		Fault: strings.Join(out.faults, ","),
@@ -307,7 +308,7 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 	p.after(wait, attemptKey(e, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.
-		p.outstanding.done()
+		p.releaseEvent(e)
 	})
 }
 
@@ -318,7 +319,13 @@ func (p *Platform) endEvent(e *event, s EventState) {
 		ev.State = s
 		ev.EndedAt = now
 	})
-	p.outstanding.done()
+	p.releaseEvent(e)
+}
+
+// releaseEvent ends e's outstanding count, once, whether the event
+// ended or Shutdown abandoned it.
+func (p *Platform) releaseEvent(e *event) {
+	e.release.Do(p.outstanding.done)
 }
 
 // send POSTs the attempt to url and returns the status and the

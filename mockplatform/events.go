@@ -48,6 +48,10 @@ type event struct {
 	payload   payload
 	body      []byte // encoded with the event's request_id
 	requestID string
+	// journalURL is the subscription's URL with secrets masked.
+	journalURL string
+	// release ends the event's count of outstanding work exactly once.
+	release sync.Once
 
 	// Event-level fault decisions, made once when the event fires.
 	failFirst int // attempts 1..failFirst fail without being sent
@@ -96,6 +100,19 @@ func (t *eventTable) noteFault(e *event, ruleID string) {
 	if !slices.Contains(e.Faults, ruleID) {
 		e.Faults = append(e.Faults, ruleID)
 	}
+}
+
+// pending returns the events that have not ended.
+func (t *eventTable) pending() []*event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*event
+	for _, e := range t.order {
+		if e.State == EventPending {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (t *eventTable) count(s EventState) int {

@@ -44,7 +44,7 @@ func (p *Platform) drop(e *event, r Rule) {
 	p.deliveries.add(func(seq int64) Delivery {
 		return Delivery{
 			Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-			Topic: e.Topic, RequestID: e.requestID, URL: e.sub.URL, PlannedAt: now,
+			Topic: e.Topic, RequestID: e.requestID, URL: e.journalURL, PlannedAt: now,
 			Wall: time.Now(), Outcome: OutcomeDropped, Fault: r.ID,
 			Error: fmt.Sprintf("not sent: fault rule %s drops the event", r.ID),
 		}
@@ -60,7 +60,7 @@ func (p *Platform) failUnsent(e *event, n int, seq int64, planned time.Time) {
 	msg := fmt.Sprintf("not sent: fault rule %s fails the first %d attempts", e.failRule, e.failFirst)
 	p.deliveries.put(seq, Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-		Topic: e.Topic, Attempt: n, RequestID: e.requestID, URL: e.sub.URL,
+		Topic: e.Topic, Attempt: n, RequestID: e.requestID, URL: e.journalURL,
 		PlannedAt: planned, Wall: time.Now(), Outcome: OutcomeFailed, Fault: e.failRule, Error: msg,
 	})
 	p.events.update(e, func(ev *Event) { ev.Attempts = n })

@@ -239,8 +239,8 @@ func describeJSON(v any) string {
 		return "null"
 	case bool:
 		return "boolean " + strconv.FormatBool(v)
-	case float64:
-		return "number " + strconv.FormatFloat(v, 'g', -1, 64)
+	case json.Number:
+		return "number " + v.String()
 	case string:
 		return "string " + quoteShort(v)
 	case []any:
@@ -271,6 +271,9 @@ func decodeRequestDocument(body []byte) (map[string]any, error) {
 			"the request body is empty: send a JSON:API document such as %s", example)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	// Numbers stay as written, so an id in custom_fields above 2^53
+	// comes back exact in responses and webhooks.
+	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, bodySyntaxError(err, len(body))
@@ -285,7 +288,35 @@ func decodeRequestDocument(body []byte) (map[string]any, error) {
 		return nil, errorf(CodeInvalidBody, "Invalid request body",
 			"the request body must be a JSON object such as %s, got %s", example, describeJSON(v))
 	}
+	if n, ok := findHugeNumber(doc); ok {
+		return nil, errorf(CodeInvalidBody, "Invalid request body",
+			"the request body has the number %s, which is out of the range of a 64-bit floating-point number that clients can decode", n)
+	}
 	return doc, nil
+}
+
+// findHugeNumber returns a number in v that overflows a float64, such
+// as 1e400, which most JSON clients cannot decode.
+func findHugeNumber(v any) (json.Number, bool) {
+	switch v := v.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(v), 64); err != nil {
+			return v, true
+		}
+	case map[string]any:
+		for _, e := range v {
+			if n, ok := findHugeNumber(e); ok {
+				return n, true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if n, ok := findHugeNumber(e); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
 }
 
 // bodySyntaxError turns a decoding error into a 400 naming the byte offset.

@@ -36,6 +36,10 @@ const (
 	DefaultFirstID        = 100001
 )
 
+// MaxFirstDocumentID bounds Options.FirstDocumentID so that ids stay
+// below 2^53 and exact as JavaScript numbers.
+const MaxFirstDocumentID = 1 << 50
+
 // Options configure a Platform. The zero value is usable: a real clock,
 // seed 0, the default token for tenant 1, no subscriptions.
 type Options struct {
@@ -144,6 +148,10 @@ type Platform struct {
 	serveErr chan error
 }
 
+// shutdownGrace bounds how long Shutdown waits for REST API and control
+// API requests in flight before it closes their connections.
+const shutdownGrace = 5 * time.Second
+
 // ErrClosed is returned by operations on a closed Platform.
 var ErrClosed = errors.New("mockplatform: platform closed")
 
@@ -197,6 +205,9 @@ func New(opts Options) (*Platform, error) {
 	}
 	if p.opts.FirstDocumentID == 0 {
 		p.opts.FirstDocumentID = DefaultFirstID
+	}
+	if p.opts.FirstDocumentID < 0 || p.opts.FirstDocumentID > MaxFirstDocumentID {
+		return nil, fmt.Errorf("mockplatform: first document id %d is out of range: use 1 to %d, so ids stay exact in JavaScript clients", p.opts.FirstDocumentID, MaxFirstDocumentID)
 	}
 	p.store = newStore(p.opts.FirstDocumentID)
 	p.started = p.clock.Now()
@@ -312,15 +323,26 @@ func (p *Platform) Shutdown(ctx context.Context) error {
 	clear(p.timers)
 	p.mu.Unlock()
 
+	// A timer whose callback already fired but has not taken p.mu yet
+	// finds itself gone and does nothing, so each one is cancelled
+	// here whether Stop caught it or not.
 	for _, t := range timers {
-		if t.timer.Stop() {
-			t.cancel()
-		}
+		t.timer.Stop()
+		t.cancel()
 	}
 	var errs []error
 	if p.server != nil {
-		if err := p.server.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("mockplatform: stop HTTP server: %w", err))
+		// A client that stalls mid-request would hold a graceful
+		// shutdown forever, so after a grace period the remaining
+		// connections are closed.
+		grace, cancel := context.WithTimeout(ctx, shutdownGrace)
+		err := p.server.Shutdown(grace)
+		cancel()
+		if err != nil {
+			p.log.Warn("closing connections still open after the shutdown grace period", "grace", shutdownGrace)
+			if err := p.server.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("mockplatform: close HTTP server: %w", err))
+			}
 		}
 		if err := <-p.serveErr; err != nil {
 			errs = append(errs, fmt.Errorf("mockplatform: serve: %w", err))
@@ -328,6 +350,11 @@ func (p *Platform) Shutdown(ctx context.Context) error {
 	}
 	if err := p.busy.wait(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("mockplatform: wait for delivery attempts in flight: %w", err))
+	}
+	// Events still pending wait in a document's queue, in a reorder
+	// hold or for a cancelled retry; none will be sent now.
+	for _, e := range p.events.pending() {
+		p.releaseEvent(e)
 	}
 	// Idle keep-alive connections each hold two goroutines.
 	p.client.CloseIdleConnections()
@@ -355,9 +382,13 @@ func (p *Platform) Advance(ctx context.Context, d time.Duration) error {
 	if !ok {
 		return fmt.Errorf("mockplatform: advance: the platform's clock is %T, not a manual clock: create it with Options.Clock set to clock.NewManual", p.clock)
 	}
-	target := m.Now().Add(d)
+	// The target is read under advanceMu, so concurrent calls add up.
 	p.advanceMu.Lock()
 	defer p.advanceMu.Unlock()
+	target := m.Now().Add(d)
+	if target.Year() > 9999 {
+		return fmt.Errorf("mockplatform: advance: %s would move the clock past year 9999, which timestamps cannot show: advance by less", d)
+	}
 	p.setAdvancing(true)
 	defer p.setAdvancing(false)
 	if err := p.busy.wait(ctx); err != nil {
@@ -518,10 +549,7 @@ func (p *Platform) AddProfile(pr Profile) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pr.Separation = slices.Clone(pr.Separation)
-	pr.Classification = slices.Clone(pr.Classification)
-	pr.Extraction = slices.Clone(pr.Extraction)
-	p.profiles[pr.Name] = pr
+	p.profiles[pr.Name] = pr.clone()
 	return nil
 }
 
@@ -531,7 +559,7 @@ func (p *Platform) Profiles() []Profile {
 	defer p.mu.Unlock()
 	out := make([]Profile, 0, len(p.profiles))
 	for _, pr := range p.profiles {
-		out = append(out, pr)
+		out = append(out, pr.clone())
 	}
 	slices.SortFunc(out, func(a, b Profile) int { return cmpString(a.Name, b.Name) })
 	return out
@@ -576,14 +604,9 @@ func (p *Platform) AddSubscription(s Subscription) (Subscription, error) {
 	} else if p.subIndex(s.ID) >= 0 {
 		return Subscription{}, fmt.Errorf("mockplatform: subscription id %q is taken: choose another id or delete the existing subscription", s.ID)
 	}
-	s.Topics = slices.Clone(s.Topics)
-	hs := make(map[string]string, len(s.Headers))
-	for k, v := range s.Headers {
-		hs[k] = v
-	}
-	s.Headers = hs
+	s = s.clone()
 	p.subs = append(p.subs, s)
-	return s, nil
+	return s.clone(), nil
 }
 
 // RemoveSubscription deletes the subscription with the given id and
@@ -605,7 +628,11 @@ func (p *Platform) RemoveSubscription(id string) bool {
 func (p *Platform) Subscriptions() []Subscription {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.subs)
+	out := make([]Subscription, len(p.subs))
+	for i, s := range p.subs {
+		out[i] = s.clone()
+	}
+	return out
 }
 
 func (p *Platform) subIndex(id string) int {

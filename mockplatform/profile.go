@@ -98,6 +98,14 @@ func (p Profile) Validate() error {
 	return nil
 }
 
+// clone returns p with its own level slices.
+func (p Profile) clone() Profile {
+	p.Separation = slices.Clone(p.Separation)
+	p.Classification = slices.Clone(p.Classification)
+	p.Extraction = slices.Clone(p.Extraction)
+	return p
+}
+
 // profileJSON is the control API's form of a Profile, with durations as
 // strings such as "1.5s".
 type profileJSON struct {

@@ -49,6 +49,7 @@ func methodNotAllowed(w http.ResponseWriter, req *http.Request) {
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
+	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package mockplatform
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,13 +35,18 @@ func (s Subscription) Validate() error {
 	if err := validateWebhookURL(s.URL); err != nil {
 		return fmt.Errorf("subscription %s: %w", s.label(), err)
 	}
+	canonical := make(map[string]string, len(s.Headers))
 	for name, value := range s.Headers {
 		if !validHeaderName(name) {
 			return fmt.Errorf("subscription %s: header name %q is invalid: use letters, digits and !#$%%&'*+-.^_`|~ only", s.label(), name)
 		}
-		if strings.ContainsAny(value, "\r\n\x00") {
-			return fmt.Errorf("subscription %s: header %q has a line break or NUL in its value: remove it", s.label(), name)
+		if !validHeaderValue(value) {
+			return fmt.Errorf("subscription %s: header %q has a control character in its value: remove it", s.label(), name)
 		}
+		if other, ok := canonical[http.CanonicalHeaderKey(name)]; ok {
+			return fmt.Errorf("subscription %s: headers %q and %q are the same header: keep one", s.label(), other, name)
+		}
+		canonical[http.CanonicalHeaderKey(name)] = name
 	}
 	for _, t := range s.Topics {
 		if _, err := ParseTopic(string(t)); err != nil {
@@ -50,12 +56,49 @@ func (s Subscription) Validate() error {
 	return nil
 }
 
-// label names s in error messages without showing header values.
+// label names s in error messages without showing header values or a
+// password in the URL.
 func (s Subscription) label() string {
 	if s.ID != "" {
 		return s.ID
 	}
-	return fmt.Sprintf("for %q", s.URL)
+	return fmt.Sprintf("for %q", redactURL(s.URL))
+}
+
+// clone returns s with its own header map and topic slice.
+func (s Subscription) clone() Subscription {
+	s.Topics = slices.Clone(s.Topics)
+	if s.Headers != nil {
+		hs := make(map[string]string, len(s.Headers))
+		for k, v := range s.Headers {
+			hs[k] = v
+		}
+		s.Headers = hs
+	}
+	return s
+}
+
+// redactURL masks the password of a URL and the values of query
+// parameters whose names suggest a secret, such as api_key, so a URL
+// can appear in journals, the control API and errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if q := u.Query(); len(q) > 0 {
+		changed := false
+		for name := range q {
+			if mayBeSecret(name) {
+				q.Set(name, MaskedValue)
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.Redacted()
 }
 
 // wants reports whether s receives topic t.
@@ -69,13 +112,13 @@ func validateWebhookURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("url %q is invalid: %w", raw, err)
+		return fmt.Errorf("url %q is invalid: give an absolute URL such as http://127.0.0.1:9000/webhooks", redactURL(raw))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("url %q is invalid: give an absolute URL whose scheme is http or https, such as http://127.0.0.1:9000/webhooks", raw)
+		return fmt.Errorf("url %q is invalid: give an absolute URL whose scheme is http or https, such as http://127.0.0.1:9000/webhooks", redactURL(raw))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("url %q is invalid: it has no host; give an absolute URL such as http://127.0.0.1:9000/webhooks", raw)
+		return fmt.Errorf("url %q is invalid: it has no host; give an absolute URL such as http://127.0.0.1:9000/webhooks", redactURL(raw))
 	}
 	return nil
 }
@@ -90,6 +133,17 @@ func validHeaderName(name string) bool {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
 		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether v can be sent as a header value: no
+// control character other than horizontal tab.
+func validHeaderValue(v string) bool {
+	for _, c := range []byte(v) {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
 		}
 	}

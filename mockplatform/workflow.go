@@ -56,10 +56,13 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 	}
 	name := in.Profile
 	if name == "" {
-		if s, ok := in.CustomFields[ProfileField].(string); ok {
-			name = s
-		} else {
+		switch v := in.CustomFields[ProfileField].(type) {
+		case nil:
 			name = p.opts.DefaultProfile
+		case string:
+			name = v
+		default:
+			return Document{}, fmt.Errorf("mockplatform: upload: custom_fields.%s must be a profile name, got %v: use one of %s", ProfileField, v, p.profileNames())
 		}
 	}
 	prof, ok := p.profile(name)
