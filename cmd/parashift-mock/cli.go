@@ -8,6 +8,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Exit statuses of the program.
@@ -138,6 +140,51 @@ func explicitFlags(fs *flag.FlagSet) map[string]bool {
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	return set
+}
+
+// isHelpFlag reports whether arg is -h or -help, with one or two
+// dashes, as the flag package accepts them.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// durationValue is a time.Duration flag whose error for an invalid
+// value shows durations with a unit, because a missing unit is the
+// usual mistake. flag.DurationVar reports only "parse error".
+type durationValue time.Duration
+
+// durationVar defines a duration flag on fs that stores into p.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var((*durationValue)(p), name, usage)
+}
+
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New(`use a duration with a unit, such as "500ms", "10s" or "1m30s"`)
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+// withAddrInUseHint adds a hint to choose another --addr to err when the
+// listen address is taken, and returns other errors unchanged.
+//
+// NOTE: only tested on Linux. On Windows the error carries the Winsock
+// code WSAEADDRINUSE, which errors.Is probably does not match to
+// syscall.EADDRINUSE, so the hint would be missing there.
+func withAddrInUseHint(err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another program uses this address: stop it, or choose another address with --addr, such as --addr 127.0.0.1:0 for a free port", err)
+	}
+	return err
 }
 
 // stringList is a flag that may be repeated; each use adds one value.

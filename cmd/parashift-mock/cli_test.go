@@ -98,6 +98,20 @@ func TestCLICommandHelpShowsFlags(t *testing.T) {
 	}
 }
 
+func TestCLIVersionHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		t.Run(arg, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if err := run(context.Background(), []string{"version", arg}, &stdout, &stderr); err != nil {
+				t.Fatalf("version %s: %v", arg, err)
+			}
+			if want := "Usage:\n  parashift-mock version\n"; !strings.Contains(stdout.String(), want) {
+				t.Errorf("version %s printed %q, want the help with %q", arg, stdout.String(), want)
+			}
+		})
+	}
+}
+
 func TestCLIVersion(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"version"}, &stdout, &stderr); err != nil {

@@ -54,7 +54,7 @@ func newDemoFlags() (*flag.FlagSet, *demoFlags) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.Uint64Var(&f.seed, "seed", 0, "`seed` of retry jitter, request ids and fake extracted values")
 	fs.Float64Var(&f.timeScale, "time-scale", 1000, "how many times faster than wall time platform time runs,\nas a `factor`")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "wall-time limit for every document to finish, as a `duration`")
+	durationVar(fs, &f.timeout, "timeout", 60*time.Second, "wall-time limit for every document to finish, as a `duration`")
 	return fs, f
 }
 

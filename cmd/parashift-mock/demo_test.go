@@ -54,6 +54,7 @@ func TestDemoFlagErrors(t *testing.T) {
 	}{
 		{"zero time scale", []string{"--time-scale", "0"}, `invalid value "0" for flag --time-scale`},
 		{"zero timeout", []string{"--timeout", "0s"}, `invalid value "0s" for flag --timeout`},
+		{"timeout without unit", []string{"--timeout", "30"}, `invalid value "30" for flag --timeout: use a duration with a unit, such as "500ms", "10s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

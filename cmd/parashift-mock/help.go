@@ -33,6 +33,11 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 }
 
 func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) == 1 && isHelpFlag(args[0]) {
+		cmd, _ := findCommand("version")
+		printCommandHelp(stdout, cmd)
+		return nil
+	}
 	if len(args) > 0 {
 		return usagef("version", "unexpected argument %q: version takes no arguments", args[0])
 	}

@@ -61,7 +61,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.addr, err)
+		return fmt.Errorf("listen on %s: %w", f.addr, withAddrInUseHint(err))
 	}
 	srv := &http.Server{Handler: rcv, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -81,6 +81,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve webhooks: %w", err)
 	}
+	fmt.Fprintf(stderr, "stopped listening on http://%s\n", ln.Addr())
 	return nil
 }
 

@@ -65,6 +65,30 @@ func TestListenPrintsWebhook(t *testing.T) {
 	}
 }
 
+func TestListenPrintsStop(t *testing.T) {
+	url, _, stderr, cmd := startListen(t)
+	if err := cmd.stop(t); err != nil {
+		t.Fatalf("runListen after cancel: %v", err)
+	}
+	if want := "stopped listening on " + url + "\n"; !strings.HasSuffix(stderr.String(), want) {
+		t.Errorf("stderr after stop = %q, want it to end with %q", stderr.String(), want)
+	}
+}
+
+func TestListenAddressInUse(t *testing.T) {
+	addr := occupyPort(t)
+	var stdout, stderr syncBuffer
+	err := runListen(context.Background(), []string{"--addr", addr}, &stdout, &stderr)
+	if err == nil {
+		t.Fatalf("runListen on the taken address %s: got nil error", addr)
+	}
+	for _, want := range []string{"listen on " + addr, "address already in use", "choose another address with --addr"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("runListen error = %q, want it to contain %q", err, want)
+		}
+	}
+}
+
 func TestListenRequireHeader(t *testing.T) {
 	url, stdout, _, cmd := startListen(t, "--require-header", "Authorization: Bearer hook-secret")
 	if got := postWebhook(t, url, samplePayload); got != http.StatusUnauthorized {

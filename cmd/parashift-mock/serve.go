@@ -60,7 +60,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.Uint64Var(&f.seed, "seed", 0, "`seed` of retry jitter, request ids and fake extracted values")
 	fs.StringVar(&f.defaultProfile, "default-profile", "", "workflow `profile` of documents that select none with\ncustom_fields.mock_profile (default "+mockplatform.DefaultProfileName+")")
 	fs.StringVar(&f.requestID, "request-id", "", "request_id `mode`: per-event keeps it across retries, per-attempt\nchanges it on every attempt (default per-event)")
-	fs.DurationVar(&f.attemptTimeout, "attempt-timeout", 0, "time limit of one delivery attempt, as a `duration` such as 10s\n(default "+mockplatform.DefaultAttemptTimeout.String()+")")
+	durationVar(fs, &f.attemptTimeout, "attempt-timeout", 0, "time limit of one delivery attempt, as a `duration` such as 10s\n(default "+mockplatform.DefaultAttemptTimeout.String()+")")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", 0, "largest REST API request body in `bytes`; larger bodies get 413\n(default "+strconv.Itoa(mockplatform.DefaultMaxBodyBytes)+", 32 MiB)")
 	fs.IntVar(&f.journalLimit, "journal-limit", 0, "`records` kept in each journal before the oldest are dropped\n(default "+strconv.Itoa(mockplatform.DefaultJournalLimit)+")")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format` on stderr: text or json")
@@ -92,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"time_scale", cfg.TimeScale, "seed", cfg.Seed, "subscriptions", len(cfg.Subscriptions))
 	p, err := mockplatform.Start(opts)
 	if err != nil {
-		return fmt.Errorf("start platform: %w", err)
+		return fmt.Errorf("start platform: %w", withAddrInUseHint(err))
 	}
 	printReady(stdout, p, cfg)
 

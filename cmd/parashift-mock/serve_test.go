@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,6 +108,44 @@ func TestServeConfigFile(t *testing.T) {
 	}
 }
 
+func TestServeChaosConfigLoadsRules(t *testing.T) {
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	args := []string{"--config", "../../testdata/config/chaos.yaml", "--addr", "127.0.0.1:0"}
+	cmd := startCommand(t, func(ctx context.Context) error { return runServe(ctx, args, stdout, stderr) })
+	base := waitForMatch(t, stdout, readyURLPattern, cmd)
+
+	resp, err := http.Get(base + "/_mock/rules")
+	if err != nil {
+		t.Fatalf("GET /_mock/rules: %v", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Rules []struct {
+			Rule mockplatform.Rule `json:"rule"`
+		} `json:"rules"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("decode GET /_mock/rules: %v", err)
+	}
+	webhook, api := 0, 0
+	for _, r := range body.Rules {
+		if r.Rule.Fault.Webhook() {
+			webhook++
+		} else {
+			api++
+		}
+	}
+	if webhook != 9 {
+		t.Errorf("chaos.yaml loaded %d webhook rules, want 9", webhook)
+	}
+	if api != 4 {
+		t.Errorf("chaos.yaml loaded %d REST API rules, want 4", api)
+	}
+	if err := cmd.stop(t); err != nil {
+		t.Fatalf("runServe after cancel: %v", err)
+	}
+}
+
 func TestServeConfigFileErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(path, []byte("addr: 127.0.0.1:0\nclock: fast\n"), 0o600); err != nil {
@@ -157,7 +197,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{"unknown log level", []string{"--log-level", "loud"}, `invalid value "loud" for flag --log-level`},
 		{"unknown request id mode", []string{"--request-id", "sometimes"}, `invalid value "sometimes" for flag --request-id`},
 		{"negative attempt timeout", []string{"--attempt-timeout", "-1s"}, `invalid value "-1s" for flag --attempt-timeout`},
-		{"bad attempt timeout", []string{"--attempt-timeout", "10"}, `invalid value "10" for flag --attempt-timeout`},
+		{"attempt timeout without unit", []string{"--attempt-timeout", "10"}, `invalid value "10" for flag --attempt-timeout: use a duration with a unit, such as "500ms", "10s"`},
+		{"attempt timeout not a duration", []string{"--attempt-timeout", "soon"}, `invalid value "soon" for flag --attempt-timeout: use a duration with a unit`},
 		{"zero max body", []string{"--max-body-bytes", "0"}, `invalid value "0" for flag --max-body-bytes`},
 		{"negative journal limit", []string{"--journal-limit", "-5"}, `invalid value "-5" for flag --journal-limit`},
 		{"undefined default profile", []string{"--default-profile", "fast-lane"}, `flag --default-profile: profile "fast-lane" is not defined`},
@@ -177,6 +218,36 @@ func TestServeFlagErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestServeAddressInUse(t *testing.T) {
+	addr := occupyPort(t)
+	var stdout, stderr syncBuffer
+	err := runServe(context.Background(), []string{"--addr", addr}, &stdout, &stderr)
+	if err == nil {
+		t.Fatalf("runServe on the taken address %s: got nil error", addr)
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		t.Errorf("runServe error is a usage error, want a failure (exit status 1) for a taken address")
+	}
+	for _, want := range []string{"address already in use", "choose another address with --addr"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("runServe error = %q, want it to contain %q", err, want)
+		}
+	}
+}
+
+// occupyPort listens on a free loopback port until the test ends and
+// returns its address.
+func occupyPort(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
 }
 
 func TestServeTokenErrorHidesToken(t *testing.T) {
