@@ -74,8 +74,13 @@ func TestChecksOnRecords(t *testing.T) {
 		{"no effects", assertions.Idempotent{}, assertions.Record{}, assertions.Inconclusive, "/_mock/effects"},
 		{"final view wrong", assertions.OrderRobust{}, assertions.Record{
 			Documents: []mockplatform.Document{{ID: 1, Status: "done"}},
-			Effects:   []mockplatform.Effect{{Seq: 1, DocumentID: 1, Status: "done"}, {Seq: 2, DocumentID: 1, Status: "in_progress"}},
+			Effects:   []mockplatform.Effect{{Seq: 1, DocumentID: 1, Status: "pending"}, {Seq: 2, DocumentID: 1, Status: "in_progress"}},
 		}, assertions.Failed, "final view is in_progress"},
+		{"view goes back", assertions.OrderRobust{}, assertions.Record{
+			Documents: []mockplatform.Document{{ID: 1, Status: "done"}},
+			Effects: []mockplatform.Effect{{Seq: 1, DocumentID: 1, Status: "done", Topic: "processing-finished"},
+				{Seq: 2, DocumentID: 1, Status: "in_progress", Topic: "extraction-done"}, {Seq: 3, DocumentID: 1, Status: "done", Source: "poll"}},
+		}, assertions.Failed, "view went back from done (effect #1) to in_progress"},
 		{"polls for lost", assertions.PollsForLost{}, assertions.Record{
 			Documents:  []mockplatform.Document{{ID: 7}},
 			Events:     []mockplatform.Event{{ID: "x", DocumentID: 7, Topic: "processing-finished", State: "dropped"}},
@@ -99,13 +104,19 @@ func TestChecksOnRecords(t *testing.T) {
 		}}, assertions.Failed, "before its Retry-After of 2s"},
 		{"no retry on 5xx", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 503, "boom"),
-		}}, assertions.Failed, "did not retry after a 503"},
+		}}, assertions.Failed, "did not retry within 1.5s after a 503"},
 		{"retries 404", assertions.RetriesPolitely{}, assertions.Record{Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 404, ""), request(2, 60, "GET", "/v2/documents/1", 404, ""),
 		}}, assertions.Failed, "got 404"},
 		{"growing retries", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 101, "GET", "/v2/documents/1", 503, "boom"),
 			request(3, 302, "GET", "/v2/documents/1", 503, "boom"), request(4, 703, "GET", "/v2/documents/1", 200, ""),
+		}}, assertions.Passed, ""},
+		{"late request is no retry", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
+			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 2500, "GET", "/v2/documents/1", 200, ""),
+		}}, assertions.Failed, "did not retry within 1.5s"},
+		{"gave up after retrying", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
+			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 101, "GET", "/v2/documents/1", 503, "boom"),
 		}}, assertions.Passed, ""},
 		{"flat retries", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 101, "GET", "/v2/documents/1", 503, "boom"),

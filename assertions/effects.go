@@ -77,8 +77,9 @@ func duplicatedEvents(rec Record) map[string]int {
 
 // OrderRobust checks that when events arrive out of order, the
 // consumer's final view of each document equals the platform's final
-// state. The view is the status of the last effect the consumer
-// reported for the document.
+// state, and that its view never goes back: once it showed a document
+// done or failed, no later effect shows it pending or in progress. The
+// view is the status of the effects the consumer reported.
 type OrderRobust struct{}
 
 // Name returns "order-robust".
@@ -92,7 +93,7 @@ func (c OrderRobust) Evaluate(rec Record, final bool) Result {
 			last[e.DocumentID] = e
 		}
 	}
-	var violations []Evidence
+	violations := regressions(rec.Effects)
 	settled := allEventsEnded(rec)
 	for _, d := range rec.Documents {
 		e, ok := last[d.ID]
@@ -114,7 +115,8 @@ func (c OrderRobust) Evaluate(rec Record, final bool) Result {
 		return Result{Check: name, Status: Inconclusive, Summary: noEffects}
 	case len(violations) > 0 && final:
 		sortEvidence(violations)
-		res := verdict(name, violations, checked, true, "documents' final views")
+		res := verdict(name, violations, checked, true, "documents' views")
+		res.Summary = fmt.Sprintf("%d of %d documents' views were wrong", distinctDocuments(violations), checked)
 		res.Diff = viewsDiff(rec.Documents, last)
 		return res
 	case !final && !(settled && len(violations) == 0 && checked > 0):
@@ -125,6 +127,41 @@ func (c OrderRobust) Evaluate(rec Record, final bool) Result {
 			Summary: fmt.Sprintf("all %d final views match, but no event arrived out of order: add a reorder fault", checked)}
 	}
 	return verdict(name, nil, checked, true, "documents' final views")
+}
+
+// regressions lists, per document, the first effect that moved the
+// consumer's view back from a terminal status.
+func regressions(effects []mockplatform.Effect) []Evidence {
+	terminal := map[int64]mockplatform.Effect{}
+	reported := map[int64]bool{}
+	var out []Evidence
+	for _, e := range effects {
+		first, seen := terminal[e.DocumentID]
+		switch {
+		case e.Status.Terminal() && !seen:
+			terminal[e.DocumentID] = e
+		case seen && e.Status != "" && e.Status != first.Status && !reported[e.DocumentID]:
+			reported[e.DocumentID] = true
+			out = append(out, Evidence{Document: e.DocumentID, Topic: e.Topic, At: e.Wall,
+				Detail: fmt.Sprintf("view went back from %s (effect #%d) to %s (effect #%d) after a late %s", first.Status, first.Seq, e.Status, e.Seq, describeTopic(e.Topic))})
+		}
+	}
+	return out
+}
+
+func distinctDocuments(ev []Evidence) int {
+	seen := map[int64]bool{}
+	for _, e := range ev {
+		seen[e.Document] = true
+	}
+	return len(seen)
+}
+
+func describeTopic(t mockplatform.Topic) string {
+	if t == "" {
+		return "poll"
+	}
+	return string(t)
 }
 
 // viewsDiff compares the platform's final status of each document the

@@ -22,6 +22,10 @@ type RetriesPolitely struct {
 	// MaxAttempts bounds the requests in a run of failures of one
 	// request. Zero means 10.
 	MaxAttempts int
+	// RetryWithin is how soon after a 5xx, a reset or a timeout the
+	// retry must come; a later request for the same thing counts as a
+	// new call, not a retry. Zero means 1.5s.
+	RetryWithin time.Duration
 	// NoRetryWindow is how long after a 4xx other than 429 the same
 	// request must not come again. Zero means 2s.
 	NoRetryWindow time.Duration
@@ -53,7 +57,7 @@ func (c RetriesPolitely) Evaluate(rec Record, final bool) Result {
 				violations = append(violations, ev)
 			}
 		}
-		violations = append(violations, c.judgeStreaks(reqs, final)...)
+		violations = append(violations, c.judgeStreaks(reqs, rec.At, final)...)
 	}
 	sortEvidence(violations)
 	return verdict(c.Name(), violations, failures, final, "failed REST API answers")
@@ -131,42 +135,52 @@ func describeStatus(status int) string {
 	return fmt.Sprintf("a %d", status)
 }
 
-// judgeStreaks checks each run of retryable failures of one request:
-// the waits between them are at least MinDelay, grow over the run, and
-// the run is at most MaxAttempts long. A single failure that nothing
-// followed by the end shows a consumer that never retries.
-func (c RetriesPolitely) judgeStreaks(reqs []mockplatform.Request, final bool) []Evidence {
+// judgeStreaks checks each run of retries of one request: a run
+// starts at a retryable failure and goes on while the next request
+// comes within RetryWithin of the previous answer. The waits in a run
+// are at least MinDelay and grow, the run is at most MaxAttempts long,
+// and a run of one failure, which nothing retried in time, shows a
+// consumer that does not retry.
+func (c RetriesPolitely) judgeStreaks(reqs []mockplatform.Request, now time.Time, final bool) []Evidence {
 	minDelay := cmp.Or(c.MinDelay, 50*time.Millisecond)
 	maxAttempts := cmp.Or(c.MaxAttempts, 10)
+	within := cmp.Or(c.RetryWithin, 1500*time.Millisecond)
 	var out []Evidence
 	for start := 0; start < len(reqs); {
-		end := start
-		for end < len(reqs) && retryable(reqs[end].StatusCode) {
-			end++
-		}
-		if end == start {
+		if !retryable(reqs[start].StatusCode) {
 			start++
 			continue
 		}
-		streak := reqs[start:min(end+1, len(reqs))] // the failures and the request after them
+		// Extend the run while each failure is retried in time.
+		end := start
 		var waits []time.Duration
-		for i := 1; i < len(streak); i++ {
-			wait := streak[i].Wall.Sub(streak[i-1].Wall.Add(streak[i-1].Latency))
+		for end+1 < len(reqs) && retryable(reqs[end].StatusCode) {
+			wait := reqs[end+1].Wall.Sub(reqs[end].Wall.Add(reqs[end].Latency))
+			if wait > within {
+				break
+			}
 			waits = append(waits, wait)
 			if wait < minDelay {
-				out = append(out, requestEvidence(streak[i], 0, fmt.Sprintf("retried %s after a failure, sooner than %s", wait.Round(time.Millisecond), minDelay)))
+				out = append(out, requestEvidence(reqs[end+1], 0, fmt.Sprintf("retried %s after a failure, sooner than %s", wait.Round(time.Millisecond), minDelay)))
 			}
+			end++
+		}
+		last := reqs[end]
+		failures := end - start + 1
+		if !retryable(last.StatusCode) {
+			failures--
 		}
 		if len(waits) >= 3 && waits[len(waits)-1] <= waits[0] {
-			out = append(out, requestEvidence(streak[len(streak)-1], 0, fmt.Sprintf("waits between retries did not grow: first %s, last %s", waits[0].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond))))
+			out = append(out, requestEvidence(last, 0, fmt.Sprintf("waits between retries did not grow: first %s, last %s", waits[0].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond))))
 		}
-		if final && end == len(reqs) && end-start == 1 {
-			out = append(out, requestEvidence(reqs[start], 0, fmt.Sprintf("did not retry after %s", describeStatus(reqs[start].StatusCode))))
+		if failures > maxAttempts {
+			out = append(out, requestEvidence(last, 0, fmt.Sprintf("%d failed attempts in a row, more than the bound of %d", failures, maxAttempts)))
 		}
-		if n := end - start; n > maxAttempts {
-			out = append(out, requestEvidence(reqs[end-1], 0, fmt.Sprintf("%d failed attempts in a row, more than the bound of %d", n, maxAttempts)))
+		timedOut := final || now.After(last.Wall.Add(last.Latency+within))
+		if end == start && retryable(last.StatusCode) && timedOut {
+			out = append(out, requestEvidence(last, 0, fmt.Sprintf("did not retry within %s after %s", within, describeStatus(last.StatusCode))))
 		}
-		start = end
+		start = end + 1
 	}
 	return out
 }
