@@ -26,7 +26,7 @@ var secretFlags = map[string]bool{"token": true, "webhook-secret": true}
 // so that a *consumer.ConfigError can name the flag.
 var fieldFlags = map[string]string{
 	"APIURL": "api-url", "Token": "token", "WebhookSecret": "webhook-secret",
-	"EffectsURL": "effects-url", "Overdue": "overdue", "PollInterval": "poll-interval",
+	"EffectsURL": "effects-url", "Overdue": "overdue", "NotFoundWait": "not-found-wait", "PollInterval": "poll-interval",
 	"MaxPollRate": "max-poll-rate", "APITimeout": "api-timeout", "RetryBase": "retry-base",
 	"RetryMaxDelay": "retry-max-delay", "MaxAttempts": "max-retries",
 	"SlowAckDelay": "slow-ack-delay", "QueueSize": "queue-size", "Defect": "defect",
@@ -62,6 +62,7 @@ func newFlagSet(out io.Writer) (*flag.FlagSet, *options) {
 
 	fs.StringVar(&o.cfg.EffectsURL, "effects-url", "", "`URL` that receives one JSON POST per business effect, such as http://127.0.0.1:8080/_mock/effects; empty sends none")
 	fs.DurationVar(&o.cfg.Overdue, "overdue", consumer.DefaultOverdue, "real `time` without a webhook or poll after which a non-terminal document is polled")
+	fs.DurationVar(&o.cfg.NotFoundWait, "not-found-wait", consumer.DefaultNotFoundWait, "real `time` after a 404 before the document is polled again")
 	fs.DurationVar(&o.cfg.PollInterval, "poll-interval", consumer.DefaultPollInterval, "`period` of the poll loop")
 	fs.Float64Var(&o.cfg.MaxPollRate, "max-poll-rate", consumer.DefaultMaxPollRate, "maximum REST API `requests` per second of all polls, retries included")
 

@@ -13,6 +13,7 @@ import (
 // Defaults used when the matching Config field is zero.
 const (
 	DefaultOverdue       = 2 * time.Second
+	DefaultNotFoundWait  = 3 * time.Second
 	DefaultPollInterval  = 250 * time.Millisecond
 	DefaultMaxPollRate   = 5.0
 	DefaultAPITimeout    = 2 * time.Second
@@ -49,6 +50,12 @@ type Config struct {
 	// Overdue is how long a non-terminal document may go without a
 	// webhook, and between two polls, before it is polled. Real time.
 	Overdue time.Duration
+
+	// NotFoundWait is how long after a 404 the document is polled
+	// again. A 404 for a document a webhook announced means the API
+	// does not show it yet; asking again at once cannot help. Real
+	// time.
+	NotFoundWait time.Duration
 
 	// PollInterval is the period of the poll loop. Real time.
 	PollInterval time.Duration
@@ -133,6 +140,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		def   time.Duration
 	}{
 		{"Overdue", &cfg.Overdue, DefaultOverdue},
+		{"NotFoundWait", &cfg.NotFoundWait, DefaultNotFoundWait},
 		{"PollInterval", &cfg.PollInterval, DefaultPollInterval},
 		{"APITimeout", &cfg.APITimeout, DefaultAPITimeout},
 		{"RetryBase", &cfg.RetryBase, DefaultRetryBase},

@@ -53,7 +53,7 @@ func (c *Consumer) pollDue(ctx context.Context) {
 // pollSelection returns which documents are due, as the defect, if
 // any, changes it.
 func (c *Consumer) pollSelection() pollSelection {
-	sel := pollSelection{overdue: c.cfg.Overdue}
+	sel := pollSelection{overdue: c.cfg.Overdue, notFoundWait: c.cfg.NotFoundWait}
 	switch c.cfg.Defect {
 	case DefectPollStorm:
 		sel.overdue = 0
@@ -73,10 +73,10 @@ func (c *Consumer) poll(ctx context.Context, id int64) {
 			c.log.Info("poll changed document status", "document", id, "status", status)
 		}
 	case isNotFound(err):
-		// The token's tenant does not have the document, so another
-		// request cannot help.
-		c.state.markNotFound(id)
-		c.log.Error("document not found, polling stopped", "document", id, "error", err)
+		// A webhook announced the document, so the API shows it later;
+		// an immediate retry cannot help.
+		c.state.markNotFound(id, time.Now())
+		c.log.Warn("document not found, next poll after the not-found wait", "document", id, "wait", c.cfg.NotFoundWait, "error", err)
 	case ctx.Err() != nil:
 		c.log.Debug("poll cancelled by shutdown", "document", id)
 	default:

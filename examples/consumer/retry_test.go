@@ -196,19 +196,22 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestNotFoundStopsPolling(t *testing.T) {
+func TestNotFoundHoldsBackPolling(t *testing.T) {
 	t.Parallel()
-	a := startAPIEnv(t, Config{})
+	a := startAPIEnv(t, Config{NotFoundWait: time.Minute})
 	const id = 999999
 	a.c.state.applyWebhook(webhookEvent{DocumentID: id, Topic: mockplatform.TopicDocumentReceived, ReceivedAt: time.Now()})
 	a.c.poll(context.Background(), id)
 
-	if !a.c.State()[id].NotFound {
-		t.Errorf("state after a 404 poll: NotFound is false, want true")
+	at := a.c.State()[id].NotFoundAt
+	if at.IsZero() {
+		t.Fatal("state after a 404 poll: NotFoundAt is zero, want the time of the 404")
 	}
-	due := a.c.state.duePolls(time.Now().Add(time.Hour), a.c.pollSelection())
-	if len(due) != 0 {
-		t.Errorf("documents due after a 404: %v, want none", due)
+	if due := a.c.state.duePolls(at.Add(59*time.Second), a.c.pollSelection()); len(due) != 0 {
+		t.Errorf("documents due 59s after a 404 with a 1m wait: %v, want none", due)
+	}
+	if due := a.c.state.duePolls(at.Add(61*time.Second), a.c.pollSelection()); len(due) != 1 {
+		t.Errorf("documents due 61s after a 404 with a 1m wait: %v, want the document again", due)
 	}
 }
 

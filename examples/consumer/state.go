@@ -33,9 +33,10 @@ type DocumentState struct {
 	// TerminalWebhook is set once a processing-finished or
 	// processing-failed webhook arrived.
 	TerminalWebhook bool
-	// NotFound is set when the REST API responded with 404 for the
-	// document. The consumer then stops polling it.
-	NotFound bool
+	// NotFoundAt is when the REST API last answered 404 for the
+	// document; zero when it has not. The document is not polled again
+	// until Config.NotFoundWait has passed.
+	NotFoundAt time.Time
 }
 
 // Terminal reports whether no later status can follow.
@@ -158,11 +159,12 @@ func (s *store) claimPoll(id int64, now time.Time, sel pollSelection) bool {
 	return true
 }
 
-// markNotFound stops polls of a document the REST API does not know.
-func (s *store) markNotFound(id int64) {
+// markNotFound holds back polls of a document the REST API does not
+// show yet.
+func (s *store) markNotFound(id int64, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.document(id).NotFound = true
+	s.document(id).NotFoundAt = now
 }
 
 // pollSelection is the rule for which documents are due for a poll.
@@ -172,6 +174,8 @@ type pollSelection struct {
 	overdue time.Duration
 	// terminal includes documents in a terminal status.
 	terminal bool
+	// notFoundWait is how long a 404 holds back the next poll.
+	notFoundWait time.Duration
 }
 
 // duePolls returns the ids of the documents due for a poll at now,
@@ -197,7 +201,10 @@ func (s *store) duePolls(now time.Time, sel pollSelection) []int64 {
 
 // due reports whether the selection includes doc at now.
 func (sel pollSelection) due(doc DocumentState, now time.Time) bool {
-	if doc.NotFound || (doc.Terminal() && !sel.terminal) {
+	if doc.Terminal() && !sel.terminal {
+		return false
+	}
+	if !doc.NotFoundAt.IsZero() && now.Sub(doc.NotFoundAt) < sel.notFoundWait {
 		return false
 	}
 	return now.Sub(lastContact(doc)) >= sel.overdue
