@@ -114,6 +114,7 @@ func runGauntlet(t *testing.T, defect Defect, seed uint64) []assertions.Result {
 	}
 	return assertions.Final(rec, gauntletChecks()...)
 }
+
 // matrixRow is one consumer's results under one seed.
 type matrixRow struct {
 	defect  Defect
