@@ -59,7 +59,8 @@ const (
 
 // Config is the contents of a configuration file, decoded from YAML by
 // LoadConfig. The zero value is valid and gives the defaults of
-// Options. testdata/config/full.yaml shows every key.
+// Options. testdata/config/full.yaml shows every key but rules, which
+// testdata/config/chaos.yaml shows.
 type Config struct {
 	// Addr is the listen address, such as "127.0.0.1:8080". Empty
 	// means Options' default, a random loopback port.

@@ -457,6 +457,7 @@ func TestRuleValidation(t *testing.T) {
 		{"negative delay", mockplatform.Rule{Fault: "delay", Delay: -time.Second}, "delay -1s"},
 		{"too many copies", mockplatform.Rule{Fault: "duplicate", Copies: 1000}, "copies 1000"},
 		{"bad id", mockplatform.Rule{ID: "a b", Fault: "drop"}, `rule id "a b"`},
+		{"attempts on an event fault", mockplatform.Rule{Fault: "drop", Match: mockplatform.Match{Attempts: []int{2}}}, "acts on the whole event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

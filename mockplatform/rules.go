@@ -58,7 +58,8 @@ const (
 	// FaultReset: the connection is closed without an answer.
 	FaultReset FaultKind = "reset"
 	// FaultHang: no answer is sent until the client gives up, the
-	// platform shuts down or Rule.Delay of real time passes.
+	// platform shuts down or Rule.Delay of real time passes; then the
+	// connection is reset.
 	FaultHang FaultKind = "hang"
 	// FaultStale: GET of a document shows its state of Rule.Delay
 	// earlier in platform time.
@@ -263,6 +264,10 @@ func (r Rule) validateMatch() error {
 		if !slices.Contains([]string{http.MethodGet, http.MethodPost, http.MethodPatch}, meth) {
 			return fmt.Errorf("match.methods: method %q is not one the REST API serves: use GET, POST or PATCH", meth)
 		}
+	}
+	eventLevel := slices.Contains([]FaultKind{FaultDrop, FaultFailAttempts, FaultDuplicate, FaultReorder}, r.Fault)
+	if eventLevel && len(m.Attempts) > 0 {
+		return fmt.Errorf("match.attempts selects attempts, but %s acts on the whole event before its first attempt: remove it", r.Fault)
 	}
 	webhookOnly := len(m.Topics) > 0 || len(m.Subscriptions) > 0 || len(m.Attempts) > 0
 	apiOnly := len(m.Methods) > 0 || m.Path != ""

@@ -32,7 +32,7 @@ func (s Subscription) Validate() error {
 	if s.ID != "" && !profileNamePattern.MatchString(s.ID) {
 		return fmt.Errorf("subscription id %q is invalid: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", s.ID)
 	}
-	if err := validateWebhookURL(s.URL); err != nil {
+	if err := ValidateWebhookURL(s.URL); err != nil {
 		return fmt.Errorf("subscription %s: %w", s.label(), err)
 	}
 	canonical := make(map[string]string, len(s.Headers))
@@ -106,7 +106,9 @@ func (s Subscription) wants(t Topic) bool {
 	return len(s.Topics) == 0 || slices.Contains(s.Topics, t)
 }
 
-func validateWebhookURL(raw string) error {
+// ValidateWebhookURL reports whether raw is an absolute http or https
+// URL with a host. The error shows the URL with any password masked.
+func ValidateWebhookURL(raw string) error {
 	if raw == "" {
 		return fmt.Errorf("url is missing: give an absolute http or https URL such as http://127.0.0.1:9000/webhooks")
 	}

@@ -218,3 +218,15 @@ func waitForMatch(tb testing.TB, buf *syncBuffer, pattern string, c *runningComm
 		}
 	}
 }
+
+func TestHelpOfHelpFlag(t *testing.T) {
+	for _, flag := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		if err := runHelp(context.Background(), []string{flag}, &stdout, &stderr); err != nil {
+			t.Errorf("help %s: %v, want the program's help", flag, err)
+		}
+		if !strings.Contains(stdout.String(), "serve") {
+			t.Errorf("help %s printed %q, want the list of commands", flag, stdout.String())
+		}
+	}
+}

@@ -171,22 +171,17 @@ func formatStatuses(ids []int64, statuses map[int64]mockplatform.Status) string 
 }
 
 // summarize prints each document's received topics and final status
-// and returns an error naming the documents whose webhooks do not
-// match the platform's topics, or whose status is unexpected.
-//
-// The platform sends each delivery in its own goroutine, as the real
-// platform gives no ordering guarantee, so on a busy machine two
-// webhooks fired a few milliseconds apart can arrive swapped. The check
-// therefore orders the received webhooks by their updated_at, the
-// platform time at which each topic fired, and only reports a swapped
-// arrival.
+// and returns an error naming the documents whose webhooks did not
+// arrive as the platform fired them, in the same order, or whose
+// status is unexpected. Without fault rules the platform sends a
+// document's webhooks in workflow order.
 func summarize(out *lockedWriter, p *mockplatform.Platform, rcv *demoReceiver, ids []int64, statuses map[int64]mockplatform.Status) error {
 	out.printf("\nsummary:\n")
 	var failed []string
 	for i, id := range ids {
-		arrived, fired := rcv.topics(id)
+		arrived := rcv.topics(id)
 		doc, _ := p.Document(id)
-		problems := compareTopics(doc.Topics, fired)
+		problems := compareTopics(doc.Topics, arrived)
 		if statuses[id] != demoDocuments[i].wantStatus {
 			problems = append(problems, fmt.Sprintf("status %s, want %s", statuses[id], demoDocuments[i].wantStatus))
 		}
@@ -196,10 +191,7 @@ func summarize(out *lockedWriter, p *mockplatform.Platform, rcv *demoReceiver, i
 			failed = append(failed, strconv.FormatInt(id, 10))
 		}
 		out.printf("document %d (%s): status %s, %d webhooks: %s\n", id, demoDocuments[i].profile, statuses[id], len(arrived), verdict)
-		out.printf("  %s\n", joinTopics(fired))
-		if !slices.Equal(arrived, fired) {
-			out.printf("  note: some arrived in another order, which consumers must handle: %s\n", joinTopics(arrived))
-		}
+		out.printf("  %s\n", joinTopics(arrived))
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("demo: documents %s did not get their webhooks as expected", strings.Join(failed, ", "))
@@ -350,8 +342,7 @@ type demoReceiver struct {
 // receivedWebhook is the topic of a webhook and the platform time at
 // which it fired.
 type receivedWebhook struct {
-	topic     mockplatform.Topic
-	updatedAt time.Time
+	topic mockplatform.Topic
 }
 
 func startDemoReceiver(out *lockedWriter) (*demoReceiver, error) {
@@ -375,7 +366,6 @@ func (r *demoReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		Attributes struct {
 			Status     mockplatform.Status `json:"status"`
 			DocumentID int64               `json:"document_id"`
-			UpdatedAt  time.Time           `json:"updated_at"`
 		} `json:"attributes"`
 	}
 	if err := json.NewDecoder(io.LimitReader(req.Body, maxWebhookBytes)).Decode(&wb); err != nil {
@@ -385,7 +375,7 @@ func (r *demoReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	id := wb.Attributes.DocumentID
 	r.mu.Lock()
-	r.received[id] = append(r.received[id], receivedWebhook{wb.Topic, wb.Attributes.UpdatedAt})
+	r.received[id] = append(r.received[id], receivedWebhook{wb.Topic})
 	r.mu.Unlock()
 	r.out.printf("webhook  document %d  %-38s status %s\n", id, wb.Topic, wb.Attributes.Status)
 	w.WriteHeader(http.StatusNoContent)
@@ -393,18 +383,14 @@ func (r *demoReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // topics returns the topics received for the document in arrival
 // order, and the same topics in the order the platform fired them.
-func (r *demoReceiver) topics(id int64) (arrived, fired []mockplatform.Topic) {
+func (r *demoReceiver) topics(id int64) []mockplatform.Topic {
 	r.mu.Lock()
-	hooks := slices.Clone(r.received[id])
-	r.mu.Unlock()
-	for _, h := range hooks {
+	defer r.mu.Unlock()
+	var arrived []mockplatform.Topic
+	for _, h := range r.received[id] {
 		arrived = append(arrived, h.topic)
 	}
-	slices.SortStableFunc(hooks, func(a, b receivedWebhook) int { return a.updatedAt.Compare(b.updatedAt) })
-	for _, h := range hooks {
-		fired = append(fired, h.topic)
-	}
-	return arrived, fired
+	return arrived
 }
 
 func (r *demoReceiver) close() {

@@ -22,6 +22,10 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		printProgramHelp(stdout)
 		return nil
 	case 1:
+		if isHelpFlag(args[0]) {
+			printProgramHelp(stdout)
+			return nil
+		}
 		cmd, ok := findCommand(args[0])
 		if !ok {
 			return usagef("help", "unknown command %q: use one of serve, listen, demo, version, help", args[0])

@@ -46,8 +46,10 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	if f.status < 100 || f.status > 599 {
-		return usagef("listen", "invalid value \"%d\" for flag --status: use an HTTP status code from 100 to 599, such as 204", f.status)
+	// A 1xx status is informational: net/http would follow it with a
+	// 200, so the receiver would not send what it prints.
+	if f.status < 200 || f.status > 599 {
+		return usagef("listen", "invalid value \"%d\" for flag --status: use an HTTP status code from 200 to 599, such as 204", f.status)
 	}
 	rcv := &receiver{status: f.status, json: f.json, stdout: stdout, stderr: stderr}
 	if f.requireHeader != "" {
@@ -57,6 +59,9 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("listen", "invalid value for flag --require-header: use \"Name: value\", such as \"Authorization: Bearer hook-secret\" (the value is not shown because it may be a secret)")
 		}
 		rcv.headerName, rcv.headerValue = name, strings.TrimSpace(value)
+		if rcv.headerValue == "" {
+			return usagef("listen", "invalid value for flag --require-header: header %q has an empty value, which would let webhooks without the header through: give the value, such as \"Authorization: Bearer hook-secret\"", name)
+		}
 	}
 
 	ln, err := net.Listen("tcp", f.addr)
@@ -76,7 +81,10 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("stop listening: %w", err)
+		// A client that stalls mid-request would hold the shutdown
+		// forever, so its connection is closed.
+		fmt.Fprintf(stderr, "closing connections still open after 5s\n")
+		srv.Close()
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve webhooks: %w", err)

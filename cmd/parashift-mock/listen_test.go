@@ -160,6 +160,8 @@ func TestListenFlagErrors(t *testing.T) {
 		{"status out of range", []string{"--status", "42"}, `invalid value "42" for flag --status`},
 		{"status not a number", []string{"--status", "ok"}, `invalid value "ok" for flag --status`},
 		{"header without colon", []string{"--require-header", "Authorization"}, "flag --require-header"},
+		{"informational status", []string{"--status", "100"}, `invalid value "100" for flag --status: use an HTTP status code from 200 to 599`},
+		{"header without value", []string{"--require-header", "X-Token:"}, `header "X-Token" has an empty value`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

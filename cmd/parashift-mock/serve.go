@@ -267,8 +267,9 @@ func (f *serveFlags) applyWebhooks(cfg *mockplatform.Config, explicit map[string
 	cfg.Subscriptions = nil
 	for _, raw := range f.webhooks {
 		s := mockplatform.Subscription{URL: raw, Headers: maps.Clone(headers), Topics: slices.Clone(topics)}
-		if err := (mockplatform.Subscription{URL: raw}).Validate(); err != nil {
-			return usagef("serve", "invalid value %q for flag --webhook: %v", raw, err)
+		if err := mockplatform.ValidateWebhookURL(raw); err != nil {
+			// The error shows the URL with any password masked.
+			return usagef("serve", "invalid value for flag --webhook: %v", err)
 		}
 		cfg.Subscriptions = append(cfg.Subscriptions, s)
 	}
