@@ -86,8 +86,9 @@ func gauntletRules() []mockplatform.Rule {
 }
 
 // runGauntlet runs one consumer through the gauntlet and judges it
-// with every check once the platform has settled.
-func runGauntlet(t *testing.T, defect Defect, seed uint64) []assertions.Result {
+// with every check once the platform has settled. It also returns the
+// record the checks read.
+func runGauntlet(t *testing.T, defect Defect, seed uint64) ([]assertions.Result, assertions.Record) {
 	cfg := Config{Defect: defect, EffectsURL: mockEffectsSink, Overdue: gauntletOverdue, PollInterval: 50 * time.Millisecond}
 	e := startEnv(t, cfg, mockplatform.Options{Seed: seed, Rules: gauntletRules()})
 	profiles := []string{"straight-through", "manual-all", "fail-extraction"}
@@ -112,7 +113,7 @@ func runGauntlet(t *testing.T, defect Defect, seed uint64) []assertions.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return assertions.Final(rec, gauntletChecks()...)
+	return assertions.Final(rec, gauntletChecks()...), rec
 }
 
 // matrixRow is one consumer's results under one seed.
@@ -120,6 +121,7 @@ type matrixRow struct {
 	defect  Defect
 	seed    uint64
 	results []assertions.Result
+	rec     assertions.Record
 }
 
 func TestDetectionMatrix(t *testing.T) {
@@ -134,16 +136,16 @@ func TestDetectionMatrix(t *testing.T) {
 			for _, d := range consumers {
 				t.Run(fmt.Sprintf("seed%d/%s", seed, nameOf(d)), func(t *testing.T) {
 					t.Parallel()
-					results := runGauntlet(t, d, seed)
+					results, rec := runGauntlet(t, d, seed)
 					mu.Lock()
-					rows = append(rows, matrixRow{d, seed, results})
+					rows = append(rows, matrixRow{d, seed, results, rec})
 					mu.Unlock()
 					judgeRow(t, d, results)
 				})
 			}
 		}
 	})
-	matrix := renderMatrix(rows, consumers)
+	matrix := renderMatrix(rows, consumers) + "\n" + renderMargins(rows)
 	t.Log("\n" + matrix)
 	if *updateMatrix {
 		path := filepath.Join("..", "..", "docs", "detection-matrix.md")
@@ -214,6 +216,69 @@ func cell(rows []matrixRow, d Defect, seed uint64, check string) string {
 	return "?"
 }
 
+// renderMargins reports, for the timing checks, the worst value the
+// correct consumer showed and the best value of the defect the check
+// must catch, measured on this run's machine, beside the check's limit.
+func renderMargins(rows []matrixRow) string {
+	var b strings.Builder
+	b.WriteString("| timing check | limit | correct consumer, worst | defect, best |\n|---|---|---|---|\n")
+	ack := func(d Defect, worst bool) time.Duration {
+		return extreme(rows, d, worst, func(rec assertions.Record) []time.Duration {
+			var out []time.Duration
+			for _, dl := range rec.Deliveries {
+				if dl.Outcome != mockplatform.OutcomeDropped && dl.StatusCode >= 200 && dl.StatusCode < 300 && dl.Fault == "" {
+					out = append(out, dl.Latency)
+				}
+			}
+			return out
+		})
+	}
+	fmt.Fprintf(&b, "| acks-fast: answer time of a valid webhook | 2s | %s | %s (slow-ack) |\n",
+		ack(DefectNone, true).Round(time.Millisecond), ack(DefectSlowAck, false).Round(time.Millisecond))
+	gap := func(d Defect, worst bool) time.Duration {
+		return extreme(rows, d, worst, gapsAfter5xx)
+	}
+	fmt.Fprintf(&b, "| retries-politely: wait before the request after a 5xx | a retry within 600ms | %s | %s (no-retry-5xx) |\n",
+		gap(DefectNone, true).Round(time.Millisecond), gap(DefectNoRetry5xx, false).Round(time.Millisecond))
+	return b.String()
+}
+
+// gapsAfter5xx returns the wait between each 5xx answer and the next
+// request for the same path.
+func gapsAfter5xx(rec assertions.Record) []time.Duration {
+	var out []time.Duration
+	for i, r := range rec.Requests {
+		if r.StatusCode < 500 {
+			continue
+		}
+		for _, next := range rec.Requests[i+1:] {
+			if next.Path == r.Path && next.Method == r.Method {
+				out = append(out, next.Wall.Sub(r.Wall.Add(r.Latency)))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// extreme returns the largest (worst) or smallest value that measure
+// finds in the records of consumer d over all seeds.
+func extreme(rows []matrixRow, d Defect, worst bool, measure func(assertions.Record) []time.Duration) time.Duration {
+	var best time.Duration
+	found := false
+	for _, r := range rows {
+		if r.defect != d {
+			continue
+		}
+		for _, v := range measure(r.rec) {
+			if !found || (worst && v > best) || (!worst && v < best) {
+				best, found = v, true
+			}
+		}
+	}
+	return best
+}
+
 func matrixPage(table string) string {
 	return `# Detection matrix
 
@@ -225,6 +290,13 @@ check caught the consumer, pass where it did not, n/a where the run
 did not exercise the check. The test requires the correct consumer to
 pass every check and each defect to fail the check named in "aimed
 at"; other cells may differ from run to run.
+
+The second table shows the margins of the two checks that compare
+real time with a limit, measured in the same run: the worst value the
+correct consumer showed and the best value of the defect the check
+must catch. The run used all 39 consumers at once on the machine that
+regenerated this page (2 cores), so the correct consumer's values
+include the delay of a loaded machine.
 
 Regenerate this page with:
 
