@@ -194,8 +194,11 @@ func verdict(name string, violations []Evidence, checked int, final bool, what s
 		if len(ev) > maxEvidence {
 			ev = ev[:maxEvidence]
 		}
-		return Result{Check: name, Status: Failed, Evidence: ev,
-			Summary: fmt.Sprintf("%d of %d %s failed", len(violations), checked, what)}
+		summary := fmt.Sprintf("%d of %d %s failed", len(violations), checked, what)
+		if len(violations) > len(ev) {
+			summary += fmt.Sprintf(" (the first %d are listed)", len(ev))
+		}
+		return Result{Check: name, Status: Failed, Evidence: ev, Summary: summary}
 	case !final:
 		return Result{Check: name, Status: Pending}
 	case checked == 0:

@@ -151,6 +151,9 @@ func TestPendingUntilKnown(t *testing.T) {
 	if got := (assertions.PollsForLost{}).Evaluate(rec, false); got.Status != assertions.Pending {
 		t.Errorf("PollsForLost 1s after the drop = %s, want pending until the 7s window ends", got.Status)
 	}
+	if got := (assertions.PollsForLost{}).Evaluate(assertions.Record{At: at(0)}, false); got.Status != assertions.Pending {
+		t.Errorf("PollsForLost before anything was missed = %s, want pending: a terminal webhook may still be dropped", got.Status)
+	}
 	rec.At = at(8000)
 	if got := (assertions.PollsForLost{}).Evaluate(rec, false); got.Status != assertions.Failed {
 		t.Errorf("PollsForLost after the window = %s, want failed without waiting for the end", got.Status)

@@ -2,9 +2,12 @@ package mockplatform
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -55,9 +58,25 @@ func readControlBody(r *http.Request, v any) error {
 		return errorf(CodeBodyTooLarge, "Body too large", "the control API accepts bodies up to %d bytes", maxControlBody)
 	}
 	if err := decodeStrict(b, v); err != nil {
-		return errorf(CodeInvalidBody, "Invalid body", "%v", err)
+		return errorf(CodeInvalidBody, "Invalid body", "%s", describeDecodeError(err))
 	}
 	return nil
+}
+
+// describeDecodeError rewords a type error of encoding/json, which
+// names Go types, in terms of the JSON member and the value it needs.
+func describeDecodeError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return err.Error()
+	}
+	want := typeErr.Type.Kind().String()
+	hint := ""
+	if typeErr.Type.Kind() == reflect.String {
+		want = "string"
+		hint = `: durations are strings with a unit, such as "500ms" or "5s"`
+	}
+	return fmt.Sprintf("member %q is a %s, want a %s%s", typeErr.Field, typeErr.Value, want, hint)
 }
 
 func (p *Platform) handleHealth(w http.ResponseWriter, r *http.Request) {

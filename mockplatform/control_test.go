@@ -86,6 +86,7 @@ func TestControlRejectsBadInput(t *testing.T) {
 		{"unknown route", "GET", "/_mock/nothing", "", 404, "/_mock/nothing"},
 		{"wrong method", "PUT", "/_mock/health", "", 405, "PUT"},
 		{"malformed json", "POST", "/_mock/profiles", `{"name":`, 400, "unexpected EOF"},
+		{"duration as a number", "POST", "/_mock/rules", `{"fault":"delay","delay":5}`, 400, `member \"delay\" is a number, want a string: durations are strings with a unit`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

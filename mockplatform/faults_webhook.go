@@ -20,11 +20,15 @@ func (p *Platform) applyEventFaults(e *event, externalID string) (dropped bool) 
 		externalID: externalID, key: e.ID,
 	}
 	fired := p.rules.decide(s, true, p.since(), FaultDrop, FaultFailAttempts, FaultDuplicate, FaultReorder)
+	// A drop wins over the other faults, which then never act.
 	for _, r := range fired {
-		switch r.Fault {
-		case FaultDrop:
+		if r.Fault == FaultDrop {
 			p.drop(e, r)
 			return true
+		}
+	}
+	for _, r := range fired {
+		switch r.Fault {
 		case FaultFailAttempts:
 			e.failFirst, e.failRule = r.Attempts, r.ID
 		case FaultDuplicate:
@@ -123,8 +127,8 @@ func withExtraMembers(body []byte) []byte {
 		return body
 	}
 	if attrs, ok := doc["attributes"].(map[string]any); ok {
-		attrs["workflow_step"] = "extraction"
 		attrs["priority"] = "high"
+		attrs["source_channel"] = "email"
 		attrs["page_count"] = 3
 		attrs["batch"] = map[string]any{"id": "b-1", "size": 12}
 	}

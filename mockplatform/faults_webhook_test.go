@@ -76,6 +76,22 @@ func TestFaultDrop(t *testing.T) {
 	assertEventState(t, r.p, eventID(doc.ID, "processing-finished"), mockplatform.EventDropped, "lose-final")
 }
 
+func TestFaultDropWinsOverOtherRules(t *testing.T) {
+	r := newFaultRig(t, mockplatform.Options{}, nil, onlyReceived...)
+	r.addRule(t, mockplatform.Rule{ID: "twice", Fault: mockplatform.FaultDuplicate})
+	r.addRule(t, mockplatform.Rule{ID: "gone", Fault: mockplatform.FaultDrop})
+	doc := upload(t, r.p, mockplatform.Upload{})
+	advance(t, r.p, time.Minute)
+	for _, e := range r.p.Events() {
+		if diff := cmp.Diff([]string{"gone"}, e.Faults); diff != "" {
+			t.Errorf("event %s faults mismatch (-want +got):\n%s", e.ID, diff)
+		}
+	}
+	if got := r.c.received(); len(got) != 0 {
+		t.Errorf("consumer received %d requests for a dropped event of document %d, want none", len(got), doc.ID)
+	}
+}
+
 func assertEventState(t *testing.T, p *mockplatform.Platform, id string, want mockplatform.EventState, rule string) {
 	t.Helper()
 	for _, e := range p.Events() {

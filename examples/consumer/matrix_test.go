@@ -291,6 +291,12 @@ did not exercise the check. The test requires the correct consumer to
 pass every check and each defect to fail the check named in "aimed
 at"; other cells may differ from run to run.
 
+The checks run with the parameters of gauntletChecks in
+examples/consumer/matrix_test.go, which differ from the defaults where
+the scenario's faster clock needs it: acks-fast allows 2s, and a retry
+must come within 600ms of a 5xx, because the consumers poll again after
+1s.
+
 The second table shows the margins of the two checks that compare
 real time with a limit, measured in the same run: the worst value the
 correct consumer showed and the best value of the defect the check
