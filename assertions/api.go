@@ -94,13 +94,13 @@ func (c PollsForLost) Evaluate(rec Record, final bool) Result {
 			waiting = true
 		}
 	}
-	// Before the end, a run with nothing missed yet may still miss a
-	// terminal webhook.
-	if (waiting || checked == 0) && len(violations) == 0 && !final {
+	// Before the end, a pending event, or one not yet fired, may still
+	// be dropped or lost.
+	if (waiting || checked == 0 || !allEventsEnded(rec)) && len(violations) == 0 && !final {
 		return Result{Check: c.Name(), Status: Pending}
 	}
 	sortEvidence(violations)
-	return verdict(c.Name(), violations, checked, final || !waiting, "documents whose terminal webhook never arrived")
+	return verdict(c.Name(), violations, checked, true, "documents whose terminal webhook never arrived")
 }
 
 // missed is a terminal webhook the consumer never got.
@@ -166,7 +166,9 @@ func (c PollsPolitely) Evaluate(rec Record, final bool) Result {
 // worstSecond finds the busiest one-second window and reports it when
 // it exceeds MaxRate.
 func (c PollsPolitely) worstSecond(reqs []mockplatform.Request) (Evidence, bool) {
-	limit := int(math.Floor(cmp.Or(c.MaxRate, 10)))
+	// One request more is allowed, because a poller at exactly the
+	// rate can put two requests at the edges of one window.
+	limit := int(math.Floor(cmp.Or(c.MaxRate, 10))) + 1
 	byWall := slices.Clone(reqs)
 	slices.SortFunc(byWall, func(a, b mockplatform.Request) int { return a.Wall.Compare(b.Wall) })
 	worst, worstStart := 0, 0
@@ -183,7 +185,7 @@ func (c PollsPolitely) worstSecond(reqs []mockplatform.Request) (Evidence, bool)
 		return Evidence{}, false
 	}
 	first := byWall[worstStart]
-	return requestEvidence(first, 0, fmt.Sprintf("%d requests within one second from here, over the limit of %d per second", worst, limit)), true
+	return requestEvidence(first, 0, fmt.Sprintf("%d requests within one second from here, over the limit of %d per second", worst, limit-1)), true
 }
 
 // pollsAfterTerminal lists, per document, the first request for it
@@ -206,6 +208,17 @@ func (c PollsPolitely) pollsAfterTerminal(rec Record) []Evidence {
 	return out
 }
 
+// hidesTopic reports whether a fault replaced the topic, so the
+// consumer could not learn it from the attempt.
+func hidesTopic(faults []mockplatform.Rule) bool {
+	for _, r := range faults {
+		if r.Fault == mockplatform.FaultCorrupt && r.Corruption == mockplatform.CorruptUnknownTopic {
+			return true
+		}
+	}
+	return false
+}
+
 // terminalKnown returns, per document, the earliest wall time the
 // consumer could know that it is terminal: its terminal webhook was
 // accepted, or a GET answered after the terminal topic fired.
@@ -225,7 +238,8 @@ func terminalKnown(rec Record) map[int64]time.Time {
 	}
 	for _, d := range rec.Deliveries {
 		terminal := d.Topic == mockplatform.TopicProcessingFinished || d.Topic == mockplatform.TopicProcessingFailed
-		if terminal && sent(d) && ok2xx(d.StatusCode) && !damaged(faultsOf(d.Fault, rules)) {
+		faults := faultsOf(d.Fault, rules)
+		if terminal && sent(d) && ok2xx(d.StatusCode) && !damaged(faults) && !hidesTopic(faults) {
 			note(d.DocumentID, d.Wall.Add(d.Latency))
 		}
 	}

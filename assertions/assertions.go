@@ -194,7 +194,10 @@ func verdict(name string, violations []Evidence, checked int, final bool, what s
 		if len(ev) > maxEvidence {
 			ev = ev[:maxEvidence]
 		}
-		summary := fmt.Sprintf("%d of %d %s failed", len(violations), checked, what)
+		summary := fmt.Sprintf("%d problems in %d %s", len(violations), checked, what)
+		if len(violations) == 1 {
+			summary = fmt.Sprintf("1 problem in %d %s", checked, what)
+		}
 		if len(violations) > len(ev) {
 			summary += fmt.Sprintf(" (the first %d are listed)", len(ev))
 		}

@@ -94,8 +94,8 @@ func TestChecksOnRecords(t *testing.T) {
 		}, assertions.Failed, "did not ask the API within 7s"},
 		{"poll storm", assertions.PollsPolitely{MaxRate: 2}, assertions.Record{Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 200, ""), request(2, 100, "GET", "/v2/documents/2", 200, ""),
-			request(3, 200, "GET", "/v2/documents/3", 200, ""),
-		}}, assertions.Failed, "3 requests within one second"},
+			request(3, 200, "GET", "/v2/documents/3", 200, ""), request(4, 300, "GET", "/v2/documents/4", 200, ""),
+		}}, assertions.Failed, "4 requests within one second"},
 		{"honours retry-after", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{throttle}, Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 429, "throttle"), request(2, 2100, "GET", "/v2/documents/1", 200, ""),
 		}}, assertions.Passed, ""},
@@ -118,6 +118,13 @@ func TestChecksOnRecords(t *testing.T) {
 		{"gave up after retrying", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 101, "GET", "/v2/documents/1", 503, "boom"),
 		}}, assertions.Passed, ""},
+		{"backoff past the window", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
+			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 801, "GET", "/v2/documents/1", 503, "boom"),
+			request(3, 2402, "GET", "/v2/documents/1", 503, "boom"), request(4, 5603, "GET", "/v2/documents/1", 200, ""),
+		}}, assertions.Passed, ""},
+		{"hammering", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
+			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 3, "GET", "/v2/documents/1", 200, ""),
+		}}, assertions.Failed, "sooner than 10ms"},
 		{"flat retries", assertions.RetriesPolitely{}, assertions.Record{Rules: []mockplatform.RuleStatus{boom}, Requests: []mockplatform.Request{
 			request(1, 0, "GET", "/v2/documents/1", 503, "boom"), request(2, 101, "GET", "/v2/documents/1", 503, "boom"),
 			request(3, 202, "GET", "/v2/documents/1", 503, "boom"), request(4, 303, "GET", "/v2/documents/1", 200, ""),

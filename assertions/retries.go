@@ -17,7 +17,8 @@ import (
 // another 4xx within NoRetryWindow.
 type RetriesPolitely struct {
 	// MinDelay is the shortest acceptable wait before retrying a 5xx,
-	// a reset or a timeout. Zero means 50ms.
+	// a reset or a timeout. Zero means 10ms, which full jitter may
+	// come close to but a loop without backoff does not exceed.
 	MinDelay time.Duration
 	// MaxAttempts bounds the requests in a run of failures of one
 	// request. Zero means 10.
@@ -128,6 +129,14 @@ func retryAfterOf(r mockplatform.Request, rules map[string]mockplatform.Rule) ti
 	return 0
 }
 
+// transportRetry reports whether a request right after a connection
+// that closed without an answer is the HTTP client's own resend: Go's
+// transport, for one, resends an idempotent request at once when a
+// reused connection closes, without the caller's code seeing it.
+func transportRetry(failed mockplatform.Request, wait time.Duration) bool {
+	return failed.StatusCode == 0 && wait < 10*time.Millisecond
+}
+
 func describeStatus(status int) string {
 	if status == 0 {
 		return "no answer (reset or timeout)"
@@ -142,7 +151,7 @@ func describeStatus(status int) string {
 // and a run of one failure, which nothing retried in time, shows a
 // consumer that does not retry.
 func (c RetriesPolitely) judgeStreaks(reqs []mockplatform.Request, now time.Time, final bool) []Evidence {
-	minDelay := cmp.Or(c.MinDelay, 50*time.Millisecond)
+	minDelay := cmp.Or(c.MinDelay, 10*time.Millisecond)
 	maxAttempts := cmp.Or(c.MaxAttempts, 10)
 	within := cmp.Or(c.RetryWithin, 1500*time.Millisecond)
 	var out []Evidence
@@ -151,16 +160,23 @@ func (c RetriesPolitely) judgeStreaks(reqs []mockplatform.Request, now time.Time
 			start++
 			continue
 		}
-		// Extend the run while each failure is retried in time.
+		// Extend the run while each failure is retried in time. A
+		// backoff that grows may exceed RetryWithin later in the run,
+		// so after the first retry a wait up to three times the
+		// previous one still counts.
 		end := start
 		var waits []time.Duration
 		for end+1 < len(reqs) && retryable(reqs[end].StatusCode) {
 			wait := reqs[end+1].Wall.Sub(reqs[end].Wall.Add(reqs[end].Latency))
-			if wait > within {
+			limit := within
+			if len(waits) > 0 {
+				limit = max(within, 3*waits[len(waits)-1])
+			}
+			if wait > limit {
 				break
 			}
 			waits = append(waits, wait)
-			if wait < minDelay {
+			if wait < minDelay && !transportRetry(reqs[end], wait) {
 				out = append(out, requestEvidence(reqs[end+1], 0, fmt.Sprintf("retried %s after a failure, sooner than %s", wait.Round(time.Millisecond), minDelay)))
 			}
 			end++

@@ -115,7 +115,7 @@ func (c RejectsUnauthenticated) Evaluate(rec Record, final bool) Result {
 	var violations []Evidence
 	checked := 0
 	for _, d := range rec.Deliveries {
-		if !sent(d) || !hasFault(faultsOf(d.Fault, rules), mockplatform.FaultHeaders) {
+		if !sent(d) || !damagesAuth(faultsOf(d.Fault, rules)) {
 			continue
 		}
 		checked++
@@ -127,10 +127,19 @@ func (c RejectsUnauthenticated) Evaluate(rec Record, final bool) Result {
 	return verdict(c.Name(), violations, checked, final, "webhooks without valid auth")
 }
 
-func hasFault(faults []mockplatform.Rule, k mockplatform.FaultKind) bool {
+// damagesAuth reports whether a headers fault removed or changed the
+// auth header: every configured header, or one whose name says it
+// carries a credential, such as Authorization or X-Api-Key.
+func damagesAuth(faults []mockplatform.Rule) bool {
 	for _, r := range faults {
-		if r.Fault == k {
-			return true
+		if r.Fault != mockplatform.FaultHeaders {
+			continue
+		}
+		name := strings.ToLower(r.Header)
+		for _, word := range []string{"", "auth", "token", "key", "secret", "signature"} {
+			if (word == "" && name == "") || (word != "" && strings.Contains(name, word)) {
+				return true
+			}
 		}
 	}
 	return false

@@ -120,8 +120,12 @@ func chainKey(e *event) string {
 
 // firstAttemptDone starts the next queued first attempt of e's chain,
 // and releases the events a reorder rule holds for the same document
-// and subscription, which then arrive after e.
+// and subscription that fired before e, which then arrive after it.
 func (p *Platform) firstAttemptDone(e *event) {
+	if e.reorder != nil {
+		// A held event waits outside the document's queue.
+		return
+	}
 	p.mu.Lock()
 	key := chainKey(e)
 	var next *event
@@ -138,9 +142,7 @@ func (p *Platform) firstAttemptDone(e *event) {
 		// ordered with the other work of this instant.
 		p.after(0, attemptKey(next, 1), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
 	}
-	if e.reorder == nil {
-		p.releaseHeld(key)
-	}
+	p.releaseHeld(key, e.order)
 }
 
 // attemptKey orders attempt n of e among the work due at one instant.

@@ -52,6 +52,8 @@ type event struct {
 	journalURL string
 	// release ends the event's count of outstanding work exactly once.
 	release sync.Once
+	// order numbers the events in the order they fired, from 1.
+	order int64
 
 	// Event-level fault decisions, made once when the event fires.
 	failFirst int // attempts 1..failFirst fail without being sent
@@ -73,6 +75,7 @@ func (t *eventTable) add(e *event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.order = append(t.order, e)
+	e.order = int64(len(t.order))
 }
 
 // update changes e under the table's lock.

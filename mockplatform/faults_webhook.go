@@ -209,13 +209,18 @@ func (p *Platform) hold(e *event) {
 	p.after(e.reorder.Delay, attemptKey(e, 1)+"/hold", func() { p.release(e) }, nil)
 }
 
-// releaseHeld releases every event held for the chain key.
-func (p *Platform) releaseHeld(key string) {
+// releaseHeld releases the events held for the chain key that fired
+// before the event numbered before.
+func (p *Platform) releaseHeld(key string, before int64) {
 	p.mu.Lock()
-	held := p.held[key]
-	delete(p.held, key)
+	var ready []*event
+	for _, e := range p.held[key] {
+		if e.order < before {
+			ready = append(ready, e)
+		}
+	}
 	p.mu.Unlock()
-	for _, e := range held {
+	for _, e := range ready {
 		p.after(0, attemptKey(e, 1), func() { p.release(e) }, nil)
 	}
 }

@@ -1,6 +1,7 @@
 package mockplatform_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform"
+	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
 )
 
 // faultRig is a manual-clock platform with one subscription, id "c",
@@ -473,6 +475,7 @@ func TestRuleValidation(t *testing.T) {
 		{"negative delay", mockplatform.Rule{Fault: "delay", Delay: -time.Second}, "delay -1s"},
 		{"too many copies", mockplatform.Rule{Fault: "duplicate", Copies: 1000}, "copies 1000"},
 		{"bad id", mockplatform.Rule{ID: "a b", Fault: "drop"}, `rule id "a b"`},
+		{"parameter of another fault", mockplatform.Rule{Fault: "drop", Corruption: "invalid_json"}, "corruption does not apply to drop"},
 		{"attempts on an event fault", mockplatform.Rule{Fault: "drop", Match: mockplatform.Match{Attempts: []int{2}}}, "acts on the whole event"},
 	}
 	for _, tt := range tests {
@@ -491,5 +494,43 @@ func TestRuleValidation(t *testing.T) {
 	}
 	if _, err := p.AddRule(mockplatform.Rule{ID: "x", Fault: "drop"}); err == nil || !strings.Contains(err.Error(), "taken") {
 		t.Errorf("second rule with id x: error %v, want one saying the id is taken", err)
+	}
+}
+
+func TestFaultReorderWithSlowConsumer(t *testing.T) {
+	// Steps come faster than the consumer answers, so several events
+	// of a document wait in its queue while extraction-done is held.
+	c := newConsumer(t, time.Now, func(int, webhook) int {
+		time.Sleep(30 * time.Millisecond)
+		return http.StatusNoContent
+	})
+	scaled, err := clock.NewScaled(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mockplatform.Start(mockplatform.Options{
+		Clock:         scaled,
+		Subscriptions: []mockplatform.Subscription{{URL: c.srv.URL}},
+		Rules: []mockplatform.Rule{{ID: "late", Fault: mockplatform.FaultReorder,
+			Match: mockplatform.Match{Topics: []mockplatform.Topic{"extraction-done"}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var docs []mockplatform.Document
+	for range 3 {
+		docs = append(docs, upload(t, p, mockplatform.Upload{}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := concat(inboundTopics, separation, classifying, []mockplatform.Topic{"automatic-extraction-done", "processing-finished", "extraction-done"})
+	for _, d := range docs {
+		if diff := cmp.Diff(want, c.topicsOf(d.ID)); diff != "" {
+			t.Errorf("document %d topics received mismatch (-want +got):\n%s", d.ID, diff)
+		}
 	}
 }

@@ -302,7 +302,31 @@ func (w When) validate() error {
 	return nil
 }
 
+// parameterFaults lists, for each parameter, the faults it applies to.
+var parameterFaults = []struct {
+	name  string
+	set   func(Rule) bool
+	kinds []FaultKind
+}{
+	{"attempts", func(r Rule) bool { return r.Attempts != 0 }, []FaultKind{FaultFailAttempts}},
+	{"delay", func(r Rule) bool { return r.Delay != 0 }, []FaultKind{FaultDelay, FaultReorder, FaultLatency, FaultHang, FaultStale}},
+	{"copies", func(r Rule) bool { return r.Copies != 0 }, []FaultKind{FaultDuplicate}},
+	{"concurrent", func(r Rule) bool { return r.Concurrent }, []FaultKind{FaultDuplicate}},
+	{"new_request_id", func(r Rule) bool { return r.NewRequestID }, []FaultKind{FaultDuplicate}},
+	{"corruption", func(r Rule) bool { return r.Corruption != "" }, []FaultKind{FaultCorrupt}},
+	{"header", func(r Rule) bool { return r.Header != "" }, []FaultKind{FaultHeaders}},
+	{"header_mode", func(r Rule) bool { return r.HeaderMode != "" }, []FaultKind{FaultHeaders}},
+	{"status", func(r Rule) bool { return r.Status != 0 }, []FaultKind{FaultStatus}},
+	{"retry_after", func(r Rule) bool { return r.RetryAfter != 0 }, []FaultKind{FaultStatus}},
+	{"retry_after_date", func(r Rule) bool { return r.RetryAfterDate }, []FaultKind{FaultStatus}},
+}
+
 func (r Rule) validateParameters() error {
+	for _, p := range parameterFaults {
+		if p.set(r) && !slices.Contains(p.kinds, r.Fault) {
+			return fmt.Errorf("%s does not apply to %s: it is a parameter of %s; remove it", p.name, r.Fault, joinKinds(p.kinds))
+		}
+	}
 	switch {
 	case r.Attempts < 0 || r.Attempts > MaxRetries+1:
 		return fmt.Errorf("attempts %d is out of range: use 1 to %d", r.Attempts, MaxRetries+1)

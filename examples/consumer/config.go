@@ -16,6 +16,7 @@ const (
 	DefaultNotFoundWait  = 3 * time.Second
 	DefaultPollInterval  = 250 * time.Millisecond
 	DefaultMaxPollRate   = 5.0
+	MinPollRate          = 0.001
 	DefaultAPITimeout    = 2 * time.Second
 	DefaultRetryBase     = 100 * time.Millisecond
 	DefaultRetryMaxDelay = 5 * time.Second
@@ -186,6 +187,10 @@ func (cfg Config) validateRequired() error {
 func (cfg Config) withNumericDefaults() (Config, error) {
 	if math.IsNaN(cfg.MaxPollRate) || math.IsInf(cfg.MaxPollRate, 0) || cfg.MaxPollRate < 0 {
 		return Config{}, configErrorf("MaxPollRate", "%v is not a positive number: use requests per second such as %v, or 0 for that default", cfg.MaxPollRate, DefaultMaxPollRate)
+	}
+	// Below this rate the token bucket's wait overflows a Duration.
+	if cfg.MaxPollRate != 0 && cfg.MaxPollRate < MinPollRate {
+		return Config{}, configErrorf("MaxPollRate", "%v is below the minimum of %v requests per second: use a larger rate", cfg.MaxPollRate, MinPollRate)
 	}
 	if cfg.MaxPollRate == 0 {
 		cfg.MaxPollRate = DefaultMaxPollRate

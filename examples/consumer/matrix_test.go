@@ -300,9 +300,9 @@ must come within 600ms of a 5xx, because the consumers poll again after
 The second table shows the margins of the two checks that compare
 real time with a limit, measured in the same run: the worst value the
 correct consumer showed and the best value of the defect the check
-must catch. The run used all 39 consumers at once on the machine that
-regenerated this page (2 cores), so the correct consumer's values
-include the delay of a loaded machine.
+must catch. The run used the test's default parallelism, two consumers
+at a time, on the machine that regenerated this page (2 cores), so the
+correct consumer's values include the delay of a busy machine.
 
 Regenerate this page with:
 
