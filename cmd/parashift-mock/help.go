@@ -28,7 +28,7 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		cmd, ok := findCommand(args[0])
 		if !ok {
-			return usagef("help", "unknown command %q: use one of serve, listen, demo, version, help", args[0])
+			return usagef("help", "unknown command %q: use one of serve, listen, demo, run, scenarios, version, help", args[0])
 		}
 		printCommandHelp(stdout, cmd)
 		return nil
@@ -67,7 +67,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run 'parashift-mock help <command>' or 'parashift-mock <command> -h'
