@@ -232,7 +232,9 @@ func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out ou
 	d, err := p.sendRecorded(e, n, seq, planned, out)
 	if out.lostAck != "" && d.Outcome == OutcomeDelivered {
 		d.Outcome = OutcomeFailed
-		d.Error = fmt.Sprintf("acknowledgement lost: fault rule %s treats the %d answer as failed", out.lostAck, d.StatusCode)
+		d.Error = fmt.Sprintf("acknowledgement lost: fault rule %s treats the %d response as failed", out.lostAck, d.StatusCode)
+		d.Fault = strings.Join(append(out.faults, out.lostAck), ",")
+		p.events.noteFault(e, out.lostAck)
 		err = errors.New(d.Error)
 	}
 	p.deliveries.put(seq, d)

@@ -87,11 +87,18 @@ func (p *Platform) applyAttemptFaults(e *event, n int, out *outgoing) {
 		case FaultDelay:
 			out.delay += r.Delay
 		case FaultLostAck:
+			// Recorded once the answer shows there was an
+			// acknowledgement to lose.
 			out.lostAck = r.ID
+			continue
 		case FaultCorrupt:
 			corrupt(e, out, r.Corruption)
 		case FaultHeaders:
-			damageHeaders(e.sub, out, r)
+			if !damageHeaders(e.sub, out, r) {
+				// No configured header to damage: the attempt is
+				// sent as it was, and no record names the rule.
+				continue
+			}
 		}
 		out.faults = append(out.faults, r.ID)
 		p.events.noteFault(e, r.ID)
@@ -141,18 +148,22 @@ func withExtraMembers(body []byte) []byte {
 }
 
 // damageHeaders leaves out, or sends with a wrong value, the header the
-// rule names, or every configured header when it names none.
-func damageHeaders(sub Subscription, out *outgoing, r Rule) {
+// rule names, or every configured header when it names none. It
+// reports whether it changed any header.
+func damageHeaders(sub Subscription, out *outgoing, r Rule) bool {
+	changed := false
 	for name := range sub.Headers {
 		if r.Header != "" && http.CanonicalHeaderKey(name) != http.CanonicalHeaderKey(r.Header) {
 			continue
 		}
+		changed = true
 		if r.HeaderMode == HeaderWrong {
 			out.header.Set(name, "wrong-value-from-fault-rule-"+r.ID)
 			continue
 		}
 		out.header.Del(name)
 	}
+	return changed
 }
 
 // plannedCopy is one extra copy of an attempt that a duplicate rule

@@ -534,3 +534,23 @@ func TestFaultReorderWithSlowConsumer(t *testing.T) {
 		}
 	}
 }
+
+func TestFaultRecordedOnlyWhenItActs(t *testing.T) {
+	// The consumer answers 500, so there is no acknowledgement to
+	// lose, and the headers rule names a header the subscription does
+	// not send.
+	r := newFaultRig(t, mockplatform.Options{}, func(int, webhook) int { return http.StatusInternalServerError }, onlyReceived...)
+	r.addRule(t, mockplatform.Rule{ID: "ack", Fault: mockplatform.FaultLostAck, Match: mockplatform.Match{Attempts: []int{1}}})
+	r.addRule(t, mockplatform.Rule{ID: "trace", Fault: mockplatform.FaultHeaders, Header: "X-Trace", Match: mockplatform.Match{Attempts: []int{1}}})
+	doc := upload(t, r.p, mockplatform.Upload{})
+	advance(t, r.p, time.Second)
+	ds := r.deliveriesOf(eventID(doc.ID, "document-received"))
+	if len(ds) == 0 || ds[0].Fault != "" {
+		t.Errorf("attempt 1 = %+v, want no fault: neither rule changed it", ds)
+	}
+	for _, e := range r.p.Events() {
+		if len(e.Faults) != 0 {
+			t.Errorf("event %s faults = %v, want none", e.ID, e.Faults)
+		}
+	}
+}
