@@ -71,7 +71,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := f.validate(); err != nil {
 		return err
 	}
-	headers, err := parseRunHeaders(f.headers)
+	headers, err := parseHeaderFlags("run", "header", f.headers)
 	if err != nil {
 		return err
 	}
@@ -127,25 +127,6 @@ func (f *runFlags) validate() error {
 		return usagef("run", "invalid value %q for flag --addr: use host:port, such as 127.0.0.1:8080", f.addr)
 	}
 	return nil
-}
-
-// parseRunHeaders parses --header values "Name: value". Errors name
-// the header but never show its value, which is usually a secret.
-func parseRunHeaders(values []string) (map[string]string, error) {
-	headers := make(map[string]string, len(values))
-	for _, v := range values {
-		name, value, ok := strings.Cut(v, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" {
-			return nil, usagef("run", "invalid value for flag --header: it has no \"Name:\" part: use \"Name: value\", such as \"Authorization: Bearer secret\" (the value is not shown because it may be a secret)")
-		}
-		probe := mockplatform.Subscription{URL: "http://127.0.0.1/", Headers: map[string]string{name: value}}
-		if err := probe.Validate(); err != nil {
-			return nil, usagef("run", "invalid value for flag --header: header %q: %s", name, headerProblem(err))
-		}
-		headers[name] = value
-	}
-	return headers, nil
 }
 
 // selectScenarios returns the scenarios that --scenario names, in

@@ -256,7 +256,7 @@ func (f *serveFlags) applyWebhooks(cfg *mockplatform.Config, explicit map[string
 		}
 		return nil
 	}
-	headers, err := parseHeaderFlags(f.webhookHeaders)
+	headers, err := parseHeaderFlags("serve", "webhook-header", f.webhookHeaders)
 	if err != nil {
 		return err
 	}
@@ -276,20 +276,20 @@ func (f *serveFlags) applyWebhooks(cfg *mockplatform.Config, explicit map[string
 	return nil
 }
 
-// parseHeaderFlags parses --webhook-header values "Name: value".
-// Errors name the header but never show its value, which is usually a
-// secret.
-func parseHeaderFlags(values []string) (map[string]string, error) {
+// parseHeaderFlags parses the values "Name: value" of a header flag of
+// a command. Errors name the header but never show its value, which is
+// usually a secret.
+func parseHeaderFlags(command, flag string, values []string) (map[string]string, error) {
 	headers := make(map[string]string, len(values))
 	for _, v := range values {
 		name, value, ok := strings.Cut(v, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || name == "" {
-			return nil, usagef("serve", "invalid value for flag --webhook-header: it has no \"Name:\" part: use \"Name: value\", such as \"Authorization: Bearer secret\" (the value is not shown because it may be a secret)")
+			return nil, usagef(command, "invalid value for flag --%s: it has no \"Name:\" part: use \"Name: value\", such as \"Authorization: Bearer secret\" (the value is not shown because it may be a secret)", flag)
 		}
 		probe := mockplatform.Subscription{URL: "http://127.0.0.1/", Headers: map[string]string{name: value}}
 		if err := probe.Validate(); err != nil {
-			return nil, usagef("serve", "invalid value for flag --webhook-header: header %q: %s", name, headerProblem(err))
+			return nil, usagef(command, "invalid value for flag --%s: header %q: %s", flag, name, headerProblem(err))
 		}
 		headers[name] = value
 	}
