@@ -18,6 +18,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/parashift-mock/parashift-mock/internal/yamlnode"
+
 	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
 )
 
@@ -189,12 +191,12 @@ func LoadConfig(path string) (Config, error) {
 	}
 
 	// In a Config, time_scale 0 means unset; in a file it is a mistake.
-	if n := valueNode(root, []any{"time_scale"}); n != nil && c.TimeScale == 0 {
+	if n := yamlnode.Value(root, []any{"time_scale"}); n != nil && c.TimeScale == 0 {
 		return Config{}, &ConfigError{File: path, Line: n.Line, Field: "time_scale",
 			Err: errors.New("time_scale 0 is invalid: use a number greater than 0, such as 10, or remove the key")}
 	}
 	if fe := c.validate(); fe != nil {
-		return Config{}, &ConfigError{File: path, Line: lineOf(root, fe.path), Field: formatPath(fe.path), Err: fe.err}
+		return Config{}, &ConfigError{File: path, Line: yamlnode.Line(root, fe.path), Field: yamlnode.FormatPath(fe.path), Err: fe.err}
 	}
 	return c, nil
 }
@@ -254,7 +256,7 @@ func decodeError(path string, root *yaml.Node, err error) error {
 	if !errors.As(err, &te) {
 		return syntaxError(path, err)
 	}
-	entries := walkConfigNode(root)
+	entries := yamlnode.Walk(root)
 	errs := make([]error, 0, len(te.Errors))
 	for _, msg := range te.Errors {
 		errs = append(errs, decodeProblem(path, entries, msg))
@@ -263,13 +265,13 @@ func decodeError(path string, root *yaml.Node, err error) error {
 }
 
 // decodeProblem converts one yaml.v3 decoding message into a ConfigError.
-func decodeProblem(path string, entries []nodeEntry, msg string) *ConfigError {
+func decodeProblem(path string, entries []yamlnode.Entry, msg string) *ConfigError {
 	if m := unknownFieldPattern.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		field := m[2]
 		for _, e := range entries {
-			if e.key != nil && e.key.Line == line && e.key.Value == m[2] {
-				field = formatPath(e.path)
+			if e.Key != nil && e.Key.Line == line && e.Key.Value == m[2] {
+				field = yamlnode.FormatPath(e.Path)
 				break
 			}
 		}
@@ -279,8 +281,8 @@ func decodeProblem(path string, entries []nodeEntry, msg string) *ConfigError {
 	if m := wrongTypePattern.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		field, value := "", m[3]
-		if e, ok := findValue(entries, line, m[2], m[3]); ok {
-			field, value = formatPath(e.path), e.value.Value
+		if e, ok := yamlnode.Find(entries, line, m[2], m[3]); ok {
+			field, value = yamlnode.FormatPath(e.Path), e.Value.Value
 		}
 		return &ConfigError{File: path, Line: line, Field: field, Err: wrongTypeError(value, m[2], m[4])}
 	}
@@ -294,19 +296,6 @@ func decodeProblem(path string, entries []nodeEntry, msg string) *ConfigError {
 		return &ConfigError{File: path, Line: line, Err: errors.New(m[2])}
 	}
 	return &ConfigError{File: path, Err: errors.New(msg)}
-}
-
-// findValue returns the entry whose value node yaml.v3 reported at line
-// with the given tag and value. yaml.v3 shortens values of more than 10
-// bytes to their first 7 and "...".
-func findValue(entries []nodeEntry, line int, tag, reported string) (nodeEntry, bool) {
-	prefix := strings.TrimSuffix(reported, "...")
-	for _, e := range entries {
-		if e.value.Line == line && e.value.ShortTag() == tag && strings.HasPrefix(e.value.Value, prefix) {
-			return e, true
-		}
-	}
-	return nodeEntry{}, false
 }
 
 // wrongTypeError returns the error for a value of the wrong type,
@@ -386,108 +375,6 @@ func yamlKeys(typeName string) []string {
 	return keys
 }
 
-// nodeEntry is one key or list item of the file: its path from the
-// top level, its key node (nil for a list item) and its value node.
-type nodeEntry struct {
-	path  []any
-	key   *yaml.Node
-	value *yaml.Node
-}
-
-// walkConfigNode lists every key and list item of the document in
-// document order, starting with the top level itself.
-func walkConfigNode(root *yaml.Node) []nodeEntry {
-	var out []nodeEntry
-	var walk func(path []any, key, n *yaml.Node)
-	walk = func(path []any, key, n *yaml.Node) {
-		out = append(out, nodeEntry{path: path, key: key, value: resolveAlias(n)})
-		// An alias is listed but not entered: following aliases can
-		// loop (&x [*x]) or grow exponentially with nested anchors, and
-		// the anchor's own entries are listed where it is defined.
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(appendPath(path, n.Content[i].Value), n.Content[i], n.Content[i+1])
-			}
-		case yaml.SequenceNode:
-			for i, item := range n.Content {
-				walk(appendPath(path, i), nil, item)
-			}
-		}
-	}
-	if top := documentContent(root); top != nil {
-		walk(nil, nil, top)
-	}
-	return out
-}
-
-func appendPath(path []any, elem any) []any {
-	return append(slices.Clip(path), elem)
-}
-
-func documentContent(root *yaml.Node) *yaml.Node {
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return nil
-		}
-		return resolveAlias(root.Content[0])
-	}
-	return root
-}
-
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for hops := 0; n.Kind == yaml.AliasNode && n.Alias != nil && hops < 8; hops++ {
-		n = n.Alias
-	}
-	return n
-}
-
-// valueNode returns the value node at path, or nil when the file does
-// not set it.
-func valueNode(root *yaml.Node, path []any) *yaml.Node {
-	for _, e := range walkConfigNode(root) {
-		if slices.Equal(e.path, path) {
-			return e.value
-		}
-	}
-	return nil
-}
-
-// lineOf returns the line of the key or list item at path, or of its
-// deepest ancestor that the file sets, such as the subscription of a
-// missing url.
-func lineOf(root *yaml.Node, path []any) int {
-	line, depth := 0, -1
-	for _, e := range walkConfigNode(root) {
-		if len(e.path) <= depth || len(e.path) > len(path) || !slices.Equal(e.path, path[:len(e.path)]) {
-			continue
-		}
-		line, depth = e.value.Line, len(e.path)
-		if e.key != nil {
-			line = e.key.Line
-		}
-	}
-	return line
-}
-
-// formatPath formats a path of keys and list indexes as
-// "subscriptions[0].headers.Authorization".
-func formatPath(path []any) string {
-	var b strings.Builder
-	for _, elem := range path {
-		switch v := elem.(type) {
-		case int:
-			fmt.Fprintf(&b, "[%d]", v)
-		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			fmt.Fprint(&b, v)
-		}
-	}
-	return b.String()
-}
-
 // fieldError is an invalid value at a path of keys and list indexes.
 type fieldError struct {
 	path []any
@@ -502,7 +389,7 @@ func fieldErrorf(path []any, format string, args ...any) *fieldError {
 // naming its field. LoadConfig and Options call it.
 func (c Config) Validate() error {
 	if fe := c.validate(); fe != nil {
-		return &ConfigError{Field: formatPath(fe.path), Err: fe.err}
+		return &ConfigError{Field: yamlnode.FormatPath(fe.path), Err: fe.err}
 	}
 	return nil
 }

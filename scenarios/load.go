@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/parashift-mock/parashift-mock/internal/yamlnode"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform"
 )
@@ -80,7 +81,7 @@ func Parse(file string, data []byte) (Scenario, error) {
 	if root == nil {
 		return Scenario{}, &Error{File: file, Err: errors.New("the file is empty: a scenario needs at least documents and checks")}
 	}
-	if top := documentContent(root); top == nil || top.Kind != yaml.MappingNode {
+	if top := yamlnode.Content(root); top == nil || top.Kind != yaml.MappingNode {
 		line := 0
 		if top != nil {
 			line = top.Line
@@ -96,7 +97,7 @@ func Parse(file string, data []byte) (Scenario, error) {
 	}
 	// In a Scenario, time_scale 0 means the default; in a file it is a
 	// mistake.
-	if n := valueNode(root, []any{"time_scale"}); n != nil && sc.TimeScale == 0 {
+	if n := yamlnode.Value(root, []any{"time_scale"}); n != nil && sc.TimeScale == 0 {
 		return Scenario{}, &Error{File: file, Line: n.Line, Field: "time_scale",
 			Err: errors.New("time_scale 0 is invalid: use a number greater than 0, such as 100, or remove the key")}
 	}
@@ -106,10 +107,10 @@ func Parse(file string, data []byte) (Scenario, error) {
 	}
 	if fe := sc.validate(); fe != nil {
 		err := fe.Err
-		if nameFromFile && formatPath(fe.Path) == "name" {
+		if nameFromFile && yamlnode.FormatPath(fe.Path) == "name" {
 			err = fmt.Errorf("%w; the name comes from the file name: rename the file or set name in it", err)
 		}
-		return Scenario{}, &Error{File: file, Line: lineOf(root, fe.Path), Field: formatPath(fe.Path), Err: err}
+		return Scenario{}, &Error{File: file, Line: yamlnode.Line(root, fe.Path), Field: yamlnode.FormatPath(fe.Path), Err: err}
 	}
 	return sc, nil
 }
@@ -165,9 +166,9 @@ func aliasError(file string, root *yaml.Node, err error) error {
 	msg := err.Error()
 	if m := anchorLoopPattern.FindStringSubmatch(msg); m != nil {
 		line := 0
-		for _, e := range walkNode(root) {
-			if e.value.Anchor == m[1] {
-				line = e.value.Line
+		for _, e := range yamlnode.Walk(root) {
+			if e.Value.Anchor == m[1] {
+				line = e.Value.Line
 				break
 			}
 		}
@@ -195,7 +196,7 @@ func decodeError(file string, root *yaml.Node, err error) error {
 	if !ok {
 		return aliasError(file, root, err)
 	}
-	entries := walkNode(root)
+	entries := yamlnode.Walk(root)
 	errs := make([]error, 0, len(te.Errors))
 	for _, msg := range te.Errors {
 		errs = append(errs, decodeProblem(file, entries, msg))
@@ -204,13 +205,13 @@ func decodeError(file string, root *yaml.Node, err error) error {
 }
 
 // decodeProblem converts one yaml.v3 decoding message into an Error.
-func decodeProblem(file string, entries []nodeEntry, msg string) *Error {
+func decodeProblem(file string, entries []yamlnode.Entry, msg string) *Error {
 	if m := unknownFieldPattern.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		field := m[2]
 		for _, e := range entries {
-			if e.key != nil && e.key.Line == line && e.key.Value == m[2] {
-				field = formatPath(e.path)
+			if e.Key != nil && e.Key.Line == line && e.Key.Value == m[2] {
+				field = yamlnode.FormatPath(e.Path)
 				break
 			}
 		}
@@ -220,8 +221,8 @@ func decodeProblem(file string, entries []nodeEntry, msg string) *Error {
 	if m := wrongTypePattern.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		field, value := "", m[3]
-		if e, ok := findValue(entries, line, m[2], m[3]); ok {
-			field, value = formatPath(e.path), e.value.Value
+		if e, ok := yamlnode.Find(entries, line, m[2], m[3]); ok {
+			field, value = yamlnode.FormatPath(e.Path), e.Value.Value
 		}
 		return &Error{File: file, Line: line, Field: field, Err: wrongTypeError(value, m[2], m[4])}
 	}
@@ -235,19 +236,6 @@ func decodeProblem(file string, entries []nodeEntry, msg string) *Error {
 		return &Error{File: file, Line: line, Err: errors.New(m[2])}
 	}
 	return &Error{File: file, Err: errors.New(msg)}
-}
-
-// findValue returns the entry whose value node yaml.v3 reported at line
-// with the given tag and value. yaml.v3 shortens values of more than 10
-// bytes to their first 7 and "...".
-func findValue(entries []nodeEntry, line int, tag, reported string) (nodeEntry, bool) {
-	prefix := strings.TrimSuffix(reported, "...")
-	for _, e := range entries {
-		if e.value.Line == line && e.value.ShortTag() == tag && strings.HasPrefix(e.value.Value, prefix) {
-			return e, true
-		}
-	}
-	return nodeEntry{}, false
 }
 
 // wrongTypeError returns the error for a value of the wrong type,
@@ -319,108 +307,4 @@ func yamlKeys(typeName string) []string {
 		}
 	}
 	return keys
-}
-
-// nodeEntry is one key or list item of the file: its path from the top
-// level, its key node (nil for a list item) and its value node.
-type nodeEntry struct {
-	path  []any
-	key   *yaml.Node
-	value *yaml.Node
-}
-
-// walkNode lists every key and list item of the document in document
-// order, starting with the top level itself.
-func walkNode(root *yaml.Node) []nodeEntry {
-	var out []nodeEntry
-	var walk func(path []any, key, n *yaml.Node)
-	walk = func(path []any, key, n *yaml.Node) {
-		out = append(out, nodeEntry{path: path, key: key, value: resolveAlias(n)})
-		// An alias is listed but not entered: following aliases can
-		// loop (&x [*x]) or grow exponentially with nested anchors, and
-		// the anchor's own entries are listed where it is defined.
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(appendPath(path, n.Content[i].Value), n.Content[i], n.Content[i+1])
-			}
-		case yaml.SequenceNode:
-			for i, item := range n.Content {
-				walk(appendPath(path, i), nil, item)
-			}
-		}
-	}
-	if top := documentContent(root); top != nil {
-		walk(nil, nil, top)
-	}
-	return out
-}
-
-func appendPath(path []any, elem any) []any {
-	return append(slices.Clip(path), elem)
-}
-
-func documentContent(root *yaml.Node) *yaml.Node {
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return nil
-		}
-		return resolveAlias(root.Content[0])
-	}
-	return root
-}
-
-// resolveAlias returns the node an alias points to, following at most
-// a few hops so that a chain of aliases cannot loop.
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for hops := 0; n.Kind == yaml.AliasNode && n.Alias != nil && hops < 8; hops++ {
-		n = n.Alias
-	}
-	return n
-}
-
-// valueNode returns the value node at path, or nil when the file does
-// not set it.
-func valueNode(root *yaml.Node, path []any) *yaml.Node {
-	for _, e := range walkNode(root) {
-		if slices.Equal(e.path, path) {
-			return e.value
-		}
-	}
-	return nil
-}
-
-// lineOf returns the line of the key or list item at path, or of its
-// deepest ancestor that the file sets, such as the document set of a
-// missing count.
-func lineOf(root *yaml.Node, path []any) int {
-	line, depth := 0, -1
-	for _, e := range walkNode(root) {
-		if len(e.path) <= depth || len(e.path) > len(path) || !slices.Equal(e.path, path[:len(e.path)]) {
-			continue
-		}
-		line, depth = e.value.Line, len(e.path)
-		if e.key != nil {
-			line = e.key.Line
-		}
-	}
-	return line
-}
-
-// formatPath formats a path of keys and list indexes as
-// "documents[0].custom_fields.customer".
-func formatPath(path []any) string {
-	var b strings.Builder
-	for _, elem := range path {
-		switch v := elem.(type) {
-		case int:
-			fmt.Fprintf(&b, "[%d]", v)
-		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			fmt.Fprint(&b, v)
-		}
-	}
-	return b.String()
 }

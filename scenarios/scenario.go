@@ -21,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/parashift-mock/parashift-mock/internal/yamlnode"
 	"github.com/parashift-mock/parashift-mock/mockplatform"
 )
 
@@ -188,7 +189,7 @@ type FieldError struct {
 	Err  error
 }
 
-func (e *FieldError) Error() string { return formatPath(e.Path) + ": " + e.Err.Error() }
+func (e *FieldError) Error() string { return yamlnode.FormatPath(e.Path) + ": " + e.Err.Error() }
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
