@@ -84,7 +84,7 @@ func (c AcksFast) Evaluate(rec Record, final bool) Result {
 		var problem string
 		switch {
 		case d.Error != "" && d.StatusCode == 0:
-			problem = "no answer: " + d.Error
+			problem = "no response: " + d.Error
 		case !ok2xx(d.StatusCode):
 			problem = fmt.Sprintf("answered %d to a valid webhook", d.StatusCode)
 		case d.Latency > deadline:

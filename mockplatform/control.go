@@ -46,7 +46,7 @@ func (p *Platform) controlRoutes(r *mux.Router) {
 	r.HandleFunc("/_mock/idle", p.handleIdle).Methods(http.MethodGet)
 }
 
-// writeControl answers v as plain JSON.
+// writeControl writes v as plain JSON.
 func writeControl(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, "application/json", v)
 }

@@ -102,7 +102,7 @@ type errorSource struct {
 	Parameter string `json:"parameter,omitempty"`
 }
 
-// writeError answers err as a JSON:API errors document. An error that
+// writeError writes err as a JSON:API errors document. An error that
 // is not an *Error becomes a 500 whose detail is the error text.
 func writeError(w http.ResponseWriter, err error) {
 	var e *Error
@@ -121,12 +121,12 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, e.Status(), map[string]any{"errors": []errorObject{obj}})
 }
 
-// writeJSON answers v as a JSON:API document with the given status.
+// writeJSON writes v as a JSON:API document with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, MediaType, v)
 }
 
-// writeBody answers v encoded as JSON with the given status and
+// writeBody writes v encoded as JSON with the given status and
 // Content-Type. HTML escaping is off because no response is embedded
 // in HTML, and escaped links and details are harder to read.
 func writeBody(w http.ResponseWriter, status int, contentType string, v any) {

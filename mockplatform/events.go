@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-// EventState is where an event stands in its delivery.
+// EventState is the stage of an event's delivery.
 type EventState string
 
 // The states of an event.
 const (
 	// EventPending: an attempt is in flight or a retry is scheduled.
 	EventPending EventState = "pending"
-	// EventDelivered: an attempt got a 2xx answer.
+	// EventDelivered: an attempt got a 2xx response.
 	EventDelivered EventState = "delivered"
 	// EventLost: every attempt failed; the platform gave up.
 	EventLost EventState = "lost"

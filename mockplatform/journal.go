@@ -11,12 +11,12 @@ import (
 // Options.JournalLimit is zero.
 const DefaultJournalLimit = 100_000
 
-// Outcome is how one delivery attempt ended.
+// Outcome is the result of one delivery attempt.
 type Outcome string
 
 // The outcomes of a delivery attempt.
 const (
-	// OutcomeDelivered: the consumer answered with a 2xx status.
+	// OutcomeDelivered: the consumer responded with a 2xx status.
 	OutcomeDelivered Outcome = "delivered"
 	// OutcomeFailed: a non-2xx status, a connection error, a timeout,
 	// or a fault rule that failed the attempt; the event is retried

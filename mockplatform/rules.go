@@ -25,8 +25,8 @@ const (
 	// count as failed without being sent, so the consumer first sees it
 	// after the backoff.
 	FaultFailAttempts FaultKind = "fail_attempts"
-	// FaultLostAck: the attempt is sent and answered, but the platform
-	// treats it as failed and retries, which is how duplicates arise.
+	// FaultLostAck: the attempt is sent and gets a response, but the
+	// platform treats it as failed and retries, one way duplicates arise.
 	FaultLostAck FaultKind = "lost_ack"
 	// FaultDelay: the attempt waits Rule.Delay of platform time before
 	// it is sent.
@@ -38,8 +38,8 @@ const (
 	// for the same subscription has been sent, or for at most
 	// Rule.Delay of platform time, so it arrives after a later topic.
 	FaultReorder FaultKind = "reorder"
-	// FaultCorrupt: the attempt's body or headers are damaged as
-	// Rule.Corruption says.
+	// FaultCorrupt: the attempt's body or headers are damaged in the way
+	// Rule.Corruption names.
 	FaultCorrupt FaultKind = "corrupt"
 	// FaultHeaders: the configured header Rule.Header, or every
 	// configured header, is left out or sent with a wrong value.
@@ -52,7 +52,7 @@ const (
 	// JSON:API error body; 429 carries a Retry-After header. The
 	// request is not processed.
 	FaultStatus FaultKind = "status"
-	// FaultLatency: the answer waits Rule.Delay of real time, because
+	// FaultLatency: the response waits Rule.Delay of real time, because
 	// the consumer's deadlines are real time.
 	FaultLatency FaultKind = "latency"
 	// FaultReset: the connection is closed without an answer.
