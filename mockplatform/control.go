@@ -212,24 +212,29 @@ func (p *Platform) handleListEffects(w http.ResponseWriter, r *http.Request) {
 	writeControl(w, http.StatusOK, map[string]any{"effects": out, "dropped": dropped})
 }
 
-// controlUpload is the body of POST /_mock/documents: documents the
+// ControlUpload is the body of POST /_mock/documents: documents the
 // platform creates as if a client had uploaded them.
-type controlUpload struct {
-	// Count is how many documents to create; zero means one.
-	Count              int            `json:"count"`
-	TenantID           int64          `json:"tenant_id"`
-	Name               string         `json:"name"`
-	ExternalID         string         `json:"external_id"`
-	CustomFields       map[string]any `json:"custom_fields"`
-	ValidationRequired bool           `json:"validation_required"`
-	Profile            string         `json:"profile"`
+type ControlUpload struct {
+	// Count is how many documents to create, 1 to MaxControlUploads;
+	// zero means one.
+	Count int `json:"count,omitempty"`
+	// TenantID is the owner; zero means the smallest tenant id that
+	// has a bearer token.
+	TenantID           int64          `json:"tenant_id,omitempty"`
+	Name               string         `json:"name,omitempty"`
+	ExternalID         string         `json:"external_id,omitempty"`
+	CustomFields       map[string]any `json:"custom_fields,omitempty"`
+	ValidationRequired bool           `json:"validation_required,omitempty"`
+	// Profile is the workflow profile; empty means
+	// custom_fields.mock_profile, else the default profile.
+	Profile string `json:"profile,omitempty"`
 }
 
-// maxControlUploads bounds the count of one POST /_mock/documents.
-const maxControlUploads = 100_000
+// MaxControlUploads bounds the count of one POST /_mock/documents.
+const MaxControlUploads = 100_000
 
 func (p *Platform) handleControlUpload(w http.ResponseWriter, r *http.Request) {
-	var in controlUpload
+	var in ControlUpload
 	if err := readControlBody(r, &in); err != nil {
 		writeError(w, err)
 		return
@@ -237,8 +242,8 @@ func (p *Platform) handleControlUpload(w http.ResponseWriter, r *http.Request) {
 	if in.Count == 0 {
 		in.Count = 1
 	}
-	if in.Count < 0 || in.Count > maxControlUploads {
-		writeError(w, errorf(CodeInvalidBody, "Invalid count", "count %d is out of range: use 1 to %d", in.Count, maxControlUploads))
+	if in.Count < 0 || in.Count > MaxControlUploads {
+		writeError(w, errorf(CodeInvalidBody, "Invalid count", "count %d is out of range: use 1 to %d", in.Count, MaxControlUploads))
 		return
 	}
 	if in.TenantID == 0 {
@@ -248,7 +253,7 @@ func (p *Platform) handleControlUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(CodeInvalidBody, "Invalid tenant", "tenant_id %d has no bearer token, so no consumer could read its documents: use a tenant of the platform's tokens or leave it out", in.TenantID))
 		return
 	}
-	docs := make([]controlDocument, 0, in.Count)
+	docs := make([]Document, 0, in.Count)
 	for range in.Count {
 		doc, err := p.Upload(Upload{
 			TenantID: in.TenantID, Name: in.Name, ExternalID: in.ExternalID,
@@ -259,7 +264,7 @@ func (p *Platform) handleControlUpload(w http.ResponseWriter, r *http.Request) {
 			writeError(w, errorf(CodeInvalidBody, "Invalid document", "%v", err))
 			return
 		}
-		docs = append(docs, newControlDocument(doc))
+		docs = append(docs, doc)
 	}
 	writeControl(w, http.StatusCreated, map[string]any{"documents": docs})
 }
@@ -285,39 +290,8 @@ func (p *Platform) knownTenant(tenant int64) bool {
 	return false
 }
 
-// controlDocument is the control API's view of a document: everything
-// the platform knows about it, including its profile and topics.
-type controlDocument struct {
-	ID           int64          `json:"id"`
-	TenantID     int64          `json:"tenant_id"`
-	Name         string         `json:"name,omitempty"`
-	ExternalID   string         `json:"external_id,omitempty"`
-	Status       Status         `json:"status"`
-	WorkflowStep Stage          `json:"workflow_step"`
-	DocumentType string         `json:"document_type_identifier,omitempty"`
-	CustomFields map[string]any `json:"custom_fields,omitempty"`
-	Profile      string         `json:"profile"`
-	Topics       []Topic        `json:"topics"`
-	CreatedAt    time.Time      `json:"created_at"`
-	UpdatedAt    time.Time      `json:"updated_at"`
-}
-
-func newControlDocument(d Document) controlDocument {
-	return controlDocument{
-		ID: d.ID, TenantID: d.TenantID, Name: d.Name, ExternalID: d.ExternalID,
-		Status: d.Status, WorkflowStep: d.WorkflowStep, DocumentType: d.DocumentType,
-		CustomFields: d.CustomFields, Profile: d.Profile, Topics: d.Topics,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-	}
-}
-
 func (p *Platform) handleControlDocuments(w http.ResponseWriter, r *http.Request) {
-	docs := p.Documents()
-	out := make([]controlDocument, len(docs))
-	for i, d := range docs {
-		out[i] = newControlDocument(d)
-	}
-	writeControl(w, http.StatusOK, map[string]any{"documents": out})
+	writeControl(w, http.StatusOK, map[string]any{"documents": p.Documents()})
 }
 
 func (p *Platform) handleControlDocument(w http.ResponseWriter, r *http.Request) {
@@ -332,7 +306,7 @@ func (p *Platform) handleControlDocument(w http.ResponseWriter, r *http.Request)
 		writeError(w, errorf(CodeNotFound, "Not found", "no document with id %d", id))
 		return
 	}
-	writeControl(w, http.StatusOK, newControlDocument(d))
+	writeControl(w, http.StatusOK, d)
 }
 
 // journalFilter selects journal records by the query parameters
@@ -450,15 +424,16 @@ func (p *Platform) handleRequests(w http.ResponseWriter, r *http.Request) {
 	writeControl(w, http.StatusOK, map[string]any{"requests": out, "dropped": dropped})
 }
 
-// clockInfo describes the platform's clock.
-type clockInfo struct {
+// ClockInfo is the state of the platform's clock as GET /_mock/clock
+// returns it. Factor is set for a scaled clock only.
+type ClockInfo struct {
 	Now    time.Time `json:"now"`
 	Kind   string    `json:"kind"`
 	Factor float64   `json:"factor,omitempty"`
 }
 
-func (p *Platform) clockInfo() clockInfo {
-	info := clockInfo{Now: p.clock.Now(), Kind: "real"}
+func (p *Platform) clockInfo() ClockInfo {
+	info := ClockInfo{Now: p.clock.Now(), Kind: "real"}
 	switch c := p.clock.(type) {
 	case *clock.Manual:
 		info.Kind = "manual"

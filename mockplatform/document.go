@@ -8,59 +8,60 @@ import (
 
 // Document is a snapshot of one document as the platform stores it.
 // Values returned by the platform are copies: changing them changes
-// nothing on the platform.
+// nothing on the platform. Its JSON form is the control API's view of
+// a document, with times to the nanosecond.
 type Document struct {
-	ID       int64
-	TenantID int64
-	Name     string
+	ID       int64  `json:"id"`
+	TenantID int64  `json:"tenant_id"`
+	Name     string `json:"name,omitempty"`
 
 	// ExternalID is the caller's own reference; empty means null.
-	ExternalID string
+	ExternalID string `json:"external_id,omitempty"`
 
-	Status       Status
-	WorkflowStep Stage
+	Status       Status `json:"status"`
+	WorkflowStep Stage  `json:"workflow_step"`
 
 	// DocumentType is the document_type_identifier set by
 	// classification; empty means null.
-	DocumentType string
+	DocumentType string `json:"document_type_identifier,omitempty"`
 
-	CustomFields        map[string]any
-	ClassificationScope []string
-	ValidationRequired  bool
-	NotForTraining      bool
+	CustomFields        map[string]any `json:"custom_fields,omitempty"`
+	ClassificationScope []string       `json:"classification_scope,omitempty"`
+	ValidationRequired  bool           `json:"validation_required"`
+	NotForTraining      bool           `json:"not_for_training"`
 
 	// SLADeadline is nil when the document has no deadline.
-	SLADeadline *time.Time
-
-	CreatedAt time.Time
-	UpdatedAt time.Time
-
-	// Files describes the uploaded files; their content is not kept.
-	Files []File
-
-	// Fields are the extracted document fields, filled by extraction.
-	Fields []Field
+	SLADeadline *time.Time `json:"sla_deadline,omitempty"`
 
 	// Profile names the workflow profile the document follows.
-	Profile string
+	Profile string `json:"profile"`
 
 	// Topics lists the topics fired so far, in order.
-	Topics []Topic
+	Topics []Topic `json:"topics"`
+
+	// Files describes the uploaded files; their content is not kept.
+	Files []File `json:"files,omitempty"`
+
+	// Fields are the extracted document fields, filled by extraction.
+	Fields []Field `json:"fields,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // File describes one uploaded file.
 type File struct {
-	Name        string
-	Size        int
-	ContentType string
+	Name        string `json:"file_name"`
+	Size        int    `json:"size"`
+	ContentType string `json:"content_type"`
 }
 
 // Field is one extracted document field.
 type Field struct {
-	ID         string
-	Identifier string
-	Value      string
-	Candidates []Candidate
+	ID         string      `json:"id"`
+	Identifier string      `json:"identifier"`
+	Value      string      `json:"value"`
+	Candidates []Candidate `json:"extraction_candidates"`
 }
 
 // Candidate is one value extraction considered for a field.
