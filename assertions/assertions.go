@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform"
+	"github.com/parashift-mock/parashift-mock/mockplatform/controlapi"
 )
 
 // Record is what the checks read: the platform's journals and state at
@@ -63,6 +64,42 @@ func (s platformSource) Record(context.Context) (Record, error) {
 		Documents:  s.p.Documents(),
 		Rules:      s.p.Rules(),
 	}, nil
+}
+
+// controlSource reads a platform through its control API.
+type controlSource struct{ c *controlapi.Client }
+
+// FromControl returns a Source that reads the platform behind c through
+// its control API, so checks judge a platform in a container or another
+// process the same way as one in the test's own process. Delivery
+// headers arrive masked, which no check reads.
+func FromControl(c *controlapi.Client) Source { return controlSource{c} }
+
+func (s controlSource) Record(ctx context.Context) (Record, error) {
+	var (
+		rec Record
+		err error
+	)
+	if rec.Deliveries, _, err = s.c.Deliveries(ctx, controlapi.Filter{}); err != nil {
+		return Record{}, fmt.Errorf("read deliveries: %w", err)
+	}
+	if rec.Requests, _, err = s.c.Requests(ctx, controlapi.Filter{}); err != nil {
+		return Record{}, fmt.Errorf("read requests: %w", err)
+	}
+	if rec.Events, err = s.c.Events(ctx, controlapi.Filter{}); err != nil {
+		return Record{}, fmt.Errorf("read events: %w", err)
+	}
+	if rec.Effects, _, err = s.c.Effects(ctx, controlapi.Filter{}); err != nil {
+		return Record{}, fmt.Errorf("read effects: %w", err)
+	}
+	if rec.Documents, err = s.c.Documents(ctx); err != nil {
+		return Record{}, fmt.Errorf("read documents: %w", err)
+	}
+	if rec.Rules, err = s.c.Rules(ctx); err != nil {
+		return Record{}, fmt.Errorf("read rules: %w", err)
+	}
+	rec.At = time.Now()
+	return rec, nil
 }
 
 // Status is a check's verdict.

@@ -1,0 +1,84 @@
+package assertions_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/parashift-mock/parashift-mock/assertions"
+	"github.com/parashift-mock/parashift-mock/mockplatform"
+	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
+	"github.com/parashift-mock/parashift-mock/mockplatform/controlapi"
+)
+
+// TestFromControlMatchesFromPlatform reads one platform both in process
+// and through its control API and expects the same record, apart from
+// the read time and the delivery headers, which the control API masks.
+func TestFromControlMatchesFromPlatform(t *testing.T) {
+	ctx := context.Background()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+
+	p, err := mockplatform.Start(mockplatform.Options{
+		Clock:         clock.NewManual(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)),
+		Subscriptions: []mockplatform.Subscription{{ID: "ci", URL: hook.URL, Headers: map[string]string{"Authorization": "Bearer s3cret"}}},
+		Rules: []mockplatform.Rule{
+			{ID: "lose-final", Fault: mockplatform.FaultDrop, Match: mockplatform.Match{Topics: []mockplatform.Topic{mockplatform.TopicProcessingFinished}}},
+			{ID: "twice", Fault: mockplatform.FaultDuplicate, Match: mockplatform.Match{Topics: []mockplatform.Topic{mockplatform.TopicDocumentReceived}}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := controlapi.New(p.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	docs, err := c.CreateDocuments(ctx, mockplatform.ControlUpload{Count: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RecordEffect(ctx, mockplatform.Effect{DocumentID: docs[0].ID, Topic: mockplatform.TopicDocumentReceived, Status: mockplatform.StatusPending}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Advance(ctx, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	local, err := assertions.FromPlatform(p).Record(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, err := assertions.FromControl(c).Record(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(remote.Deliveries) == 0 || len(remote.Events) == 0 || len(remote.Effects) != 1 || len(remote.Documents) != 3 || len(remote.Rules) != 2 {
+		t.Fatalf("control record has %d deliveries, %d events, %d effects, %d documents, %d rules; want some of each",
+			len(remote.Deliveries), len(remote.Events), len(remote.Effects), len(remote.Documents), len(remote.Rules))
+	}
+	opts := cmp.Options{
+		cmpopts.IgnoreFields(assertions.Record{}, "At"),
+		cmpopts.IgnoreFields(mockplatform.Delivery{}, "Headers"),
+		cmpopts.EquateEmpty(),
+	}
+	if diff := cmp.Diff(local, remote, opts); diff != "" {
+		t.Errorf("record through the control API differs (-in process +control API):\n%s", diff)
+	}
+
+	checks := []assertions.Check{assertions.AcksFast{}, assertions.Idempotent{}, assertions.PollsForLost{Deadline: time.Millisecond}}
+	want := assertions.Final(local, checks...)
+	got := assertions.Final(remote, checks...)
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("verdicts differ (-in process +control API):\n%s", diff)
+	}
+}
