@@ -125,3 +125,22 @@ func TestJournalLimitCountsDropped(t *testing.T) {
 		t.Errorf("newest record has seq %d, want 8", got[len(got)-1].Seq)
 	}
 }
+
+func TestURLOfWildcardListener(t *testing.T) {
+	p, err := mockplatform.Start(mockplatform.Options{Addr: "0.0.0.0:0"})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	defer p.Close()
+	if !strings.HasPrefix(p.URL(), "http://127.0.0.1:") {
+		t.Fatalf("URL() = %q, want a loopback URL for a platform on 0.0.0.0", p.URL())
+	}
+	resp, err := http.Get(p.URL() + "/_mock/health")
+	if err != nil {
+		t.Fatalf("GET health at URL(): %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET health at URL() = %d, want 200", resp.StatusCode)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -289,12 +290,18 @@ func (p *Platform) Serve(ln net.Listener) {
 
 // URL returns the base URL, such as http://127.0.0.1:41234, or "" when
 // the platform is not listening. The REST API is under URL()+"/v2" and
-// the control API under URL()+"/_mock".
+// the control API under URL()+"/_mock". A platform listening on every
+// interface, such as 0.0.0.0:8080, gets a URL on 127.0.0.1, because
+// "http://[::]:8080" is no address a client can use.
 func (p *Platform) URL() string {
 	if p.listener == nil {
 		return ""
 	}
-	return "http://" + p.listener.Addr().String()
+	addr := p.listener.Addr()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return "http://" + addr.String()
 }
 
 // Handler returns the HTTP handler of the REST API and the control API.
