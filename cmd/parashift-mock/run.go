@@ -88,13 +88,21 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// The report files are created before the first scenario, so a
+	// folder the program cannot write to fails the run at once, not
+	// after every scenario has run.
+	files, err := createReportFiles(f)
+	if err != nil {
+		return err
+	}
+	defer files.close()
 
 	printRunHeader(stdout, f, addr, len(list))
 	reports := runScenarios(ctx, list, f, addr, headers, stderr)
 	if err := scenarios.WriteText(stdout, reports); err != nil {
 		return err
 	}
-	if err := writeReportFiles(f, reports); err != nil {
+	if err := files.write(reports); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -249,32 +257,61 @@ func runScenarios(ctx context.Context, list []scenarios.Scenario, f *runFlags, a
 	return reports
 }
 
-// writeReportFiles writes the --json and --junit files, if set.
-func writeReportFiles(f *runFlags, reports []scenarios.Report) error {
-	files := []struct {
-		path  string
-		write func(io.Writer, []scenarios.Report) error
+// reportFile is an open --json or --junit file and the function that
+// writes its format.
+type reportFile struct {
+	file  *os.File
+	write func(io.Writer, []scenarios.Report) error
+}
+
+type reportFiles []reportFile
+
+// createReportFiles creates the --json and --junit files that are set.
+func createReportFiles(f *runFlags) (reportFiles, error) {
+	formats := []struct {
+		flag, path string
+		write      func(io.Writer, []scenarios.Report) error
 	}{
-		{f.jsonPath, scenarios.WriteJSON},
-		{f.junitPath, scenarios.WriteJUnit},
+		{"json", f.jsonPath, scenarios.WriteJSON},
+		{"junit", f.junitPath, scenarios.WriteJUnit},
 	}
-	for _, file := range files {
-		if file.path == "" {
+	var files reportFiles
+	for _, format := range formats {
+		if format.path == "" {
 			continue
 		}
-		out, err := os.Create(file.path)
+		out, err := os.Create(format.path)
 		if err != nil {
-			return fmt.Errorf("create report file: %w", err)
+			files.close()
+			return nil, fmt.Errorf("create report file for --%s: %w: give a path in a folder this program can write to", format.flag, err)
 		}
-		err = file.write(out, reports)
-		if closeErr := out.Close(); err == nil && closeErr != nil {
-			err = fmt.Errorf("write report file %s: %w", file.path, closeErr)
+		files = append(files, reportFile{out, format.write})
+	}
+	return files, nil
+}
+
+// write writes the reports to every file and closes it.
+func (files reportFiles) write(reports []scenarios.Report) error {
+	for i, rf := range files {
+		err := rf.write(rf.file, reports)
+		if closeErr := rf.file.Close(); err == nil && closeErr != nil {
+			err = fmt.Errorf("write report file %s: %w", rf.file.Name(), closeErr)
 		}
+		files[i].file = nil
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// close closes the files that write has not closed.
+func (files reportFiles) close() {
+	for _, rf := range files {
+		if rf.file != nil {
+			rf.file.Close()
+		}
+	}
 }
 
 // referenceConsumer is the reference consumer of examples/consumer,

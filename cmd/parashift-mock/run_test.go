@@ -237,3 +237,15 @@ func TestRunAddressInUse(t *testing.T) {
 		t.Errorf("exit status %d, want %d", code, exitFailure)
 	}
 }
+
+func TestRunReportFolderMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "report.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "--consumer", "http://127.0.0.1:9/webhooks", "--addr", "127.0.0.1:0", "--scenario", "happy-path", "--json", path}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "create report file for --json") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("run = %v, want an error naming --json and %s", err, path)
+	}
+	if strings.Contains(stdout.String(), "happy-path") {
+		t.Errorf("run started a scenario before failing on the report file:\n%s", stdout.String())
+	}
+}
