@@ -1,0 +1,54 @@
+package parashiftmock_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/parashift-mock/parashift-mock/mockplatform"
+	"github.com/parashift-mock/parashift-mock/modules/parashiftmock"
+)
+
+// TestRunRejectsInvalidOptions needs no Docker: Run checks its options
+// before it creates a container.
+func TestRunRejectsInvalidOptions(t *testing.T) {
+	consumer := "http://consumer:9000/webhooks"
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	tests := []struct {
+		name string
+		opts []testcontainers.ContainerCustomizer
+		want string
+	}{
+		{"time scale too small", []testcontainers.ContainerCustomizer{parashiftmock.WithTimeScale(0)}, "factor 0 is out of range"},
+		{"time scale too large", []testcontainers.ContainerCustomizer{parashiftmock.WithTimeScale(2e6)}, "factor 2e+06 is out of range"},
+		{"manual and scaled", []testcontainers.ContainerCustomizer{parashiftmock.WithManualClock(), parashiftmock.WithTimeScale(10)}, "exclude each other"},
+		{"subscription URL", []testcontainers.ContainerCustomizer{parashiftmock.WithSubscription(mockplatform.Subscription{URL: "consumer:9000"})}, "consumer:9000"},
+		{"token with space", []testcontainers.ContainerCustomizer{parashiftmock.WithToken("a b", 1)}, `token "a b" is invalid`},
+		{"tenant zero", []testcontainers.ContainerCustomizer{parashiftmock.WithToken("t", 0)}, "tenant 0 is invalid"},
+		{"attempt timeout", []testcontainers.ContainerCustomizer{parashiftmock.WithAttemptTimeout(0)}, "timeout 0s is invalid"},
+		{"config file missing", []testcontainers.ContainerCustomizer{parashiftmock.WithConfigFile(missing)}, "missing.yaml"},
+		{"consumer URL", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios("consumer:9000")}, `consumer URL "consumer:9000" is invalid`},
+		{"unknown scenario", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer, "happy-paths")}, `no built-in scenario is named "happy-paths"`},
+		{"scenario file missing", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer, missing)}, "missing.yaml"},
+		{"header without scenarios", []testcontainers.ContainerCustomizer{parashiftmock.WithConsumerHeader("Authorization", "Bearer x")}, "needs WithScenarios"},
+		{"invalid header", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer), parashiftmock.WithConsumerHeader("Bad Name", "x")}, `header "Bad Name" is invalid`},
+		{"scenarios with rule", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer), parashiftmock.WithRule(mockplatform.Rule{Fault: mockplatform.FaultDrop})}, "WithRule cannot be combined with WithScenarios"},
+		{"negative scenario timeout", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer), parashiftmock.WithScenarioTimeout(-time.Second)}, "is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctr, err := parashiftmock.Run(context.Background(), mockImage, tt.opts...)
+			if ctr != nil {
+				t.Errorf("Run returned a container for invalid options")
+				testcontainers.CleanupContainer(t, ctr)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
