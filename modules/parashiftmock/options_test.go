@@ -52,3 +52,15 @@ func TestRunRejectsInvalidOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestRunRejectsMissingImage(t *testing.T) {
+	requireDocker(t)
+	ctr, err := parashiftmock.Run(context.Background(), "parashift-mock:no-such-tag")
+	if ctr != nil {
+		testcontainers.CleanupContainer(t, ctr)
+		t.Errorf("Run returned a container for a missing image")
+	}
+	if err == nil || !strings.Contains(err.Error(), `image "parashift-mock:no-such-tag" not found`) || !strings.Contains(err.Error(), "build-images.sh") {
+		t.Errorf("Run error = %v, want one naming the image and the build script", err)
+	}
+}

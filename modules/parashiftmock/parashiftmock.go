@@ -19,8 +19,9 @@
 // plays scenarios against a consumer, Run returns when they are done,
 // and ScenarioReport reads the verdicts.
 //
-// No image is pulled: build the image locally with
-// scripts/build-images.sh. testcontainers-go needs two settings on
+// Run never pulls: build the image locally with
+// scripts/build-images.sh, and Run returns an error naming the script
+// when the image is missing. testcontainers-go needs two settings on
 // machines where its reaper image cannot be pulled and its host
 // detection picks an address that is not a test host:
 // TESTCONTAINERS_RYUK_DISABLED=true and
@@ -41,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -121,6 +123,9 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	if err != nil {
 		return nil, fmt.Errorf("parashiftmock: %w", err)
 	}
+	if err := requireLocalImage(ctx, img); err != nil {
+		return nil, fmt.Errorf("parashiftmock: %w", err)
+	}
 	ctr, err := testcontainers.Run(ctx, img, append(defaults, opts...)...)
 	var c *Container
 	if ctr != nil {
@@ -145,6 +150,25 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		return c, fmt.Errorf("parashiftmock: %w", err)
 	}
 	return c, nil
+}
+
+// requireLocalImage returns an error unless img exists in the Docker
+// daemon's image store. The module never pulls: the image is built
+// locally from the static binary, and a misspelt tag would otherwise
+// make testcontainers-go ask a registry for it.
+func requireLocalImage(ctx context.Context, img string) error {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return fmt.Errorf("docker client: %w", err)
+	}
+	defer cli.Close()
+	if _, err := cli.ImageInspect(ctx, img); err != nil {
+		if errdefs.IsNotFound(err) {
+			return fmt.Errorf("image %q not found in the Docker daemon: build it with scripts/build-images.sh (IMAGE=%s to choose the tag); the module never pulls images", img, img)
+		}
+		return fmt.Errorf("inspect image %q: %w", img, err)
+	}
+	return nil
 }
 
 // customizers returns the module's defaults for the container request:
