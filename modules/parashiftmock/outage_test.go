@@ -11,6 +11,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -82,6 +83,7 @@ func startConsumer(t *testing.T, ctx context.Context, nw testNetwork, addr, plat
 	t.Helper()
 	api := "http://" + platformAddr + ":8080"
 	ctr, err := testcontainers.Run(ctx, consumerImage,
+		testcontainers.WithLogger(tclog.TestLogger(t)),
 		onNetwork(nw, "consumer", addr),
 		testcontainers.WithExposedPorts("9000/tcp"),
 		testcontainers.WithCmd(
@@ -119,6 +121,7 @@ func TestConsumerSurvivesNetworkOutage(t *testing.T) {
 	mockAddr, consumerAddr := nw.addr(2), nw.addr(3)
 
 	mock, err := parashiftmock.Run(ctx, mockImage,
+		testcontainers.WithLogger(tclog.TestLogger(t)),
 		onNetwork(nw, "mock", mockAddr),
 		parashiftmock.WithTimeScale(100),
 		parashiftmock.WithSeed(42),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/parashift-mock/parashift-mock/assertions"
 	"github.com/parashift-mock/parashift-mock/modules/parashiftmock"
@@ -48,6 +49,7 @@ func TestScenariosAgainstConsumerContainer(t *testing.T) {
 	startConsumer(t, ctx, nw, consumerAddr, mockAddr)
 
 	ctr, err := parashiftmock.Run(ctx, mockImage,
+		testcontainers.WithLogger(tclog.TestLogger(t)),
 		onNetwork(nw, "mock", mockAddr),
 		parashiftmock.WithScenarios("http://"+consumerAddr+":9000/webhooks", "lost-terminal", file),
 		parashiftmock.WithConsumerHeader("Authorization", "Bearer "+webhookSecret),
@@ -100,6 +102,7 @@ func TestScenarioReportOfUnreachableConsumer(t *testing.T) {
 
 	nw := newTestNetwork(t, ctx)
 	ctr, err := parashiftmock.Run(ctx, mockImage,
+		testcontainers.WithLogger(tclog.TestLogger(t)),
 		onNetwork(nw, "mock", nw.addr(2)),
 		parashiftmock.WithScenarios("http://"+nw.addr(3)+":9000/webhooks", "happy-path"),
 	)
