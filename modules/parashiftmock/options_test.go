@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform"
 	"github.com/parashift-mock/parashift-mock/modules/parashiftmock"
@@ -62,5 +63,33 @@ func TestRunRejectsMissingImage(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), `image "parashift-mock:no-such-tag" not found`) || !strings.Contains(err.Error(), "build-images.sh") {
 		t.Errorf("Run error = %v, want one naming the image and the build script", err)
+	}
+}
+
+func TestRunPublishesOnLoopbackOnly(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	ctr, err := parashiftmock.Run(ctx, mockImage, testcontainers.WithLogger(tclog.TestLogger(t)))
+	testcontainers.CleanupContainer(t, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspect, err := ctr.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindings := inspect.NetworkSettings.Ports
+	if len(bindings) == 0 {
+		t.Fatal("the container publishes no port")
+	}
+	for port, list := range bindings {
+		for _, b := range list {
+			if b.HostIP.String() != "127.0.0.1" {
+				t.Errorf("port %s is published on %s:%s, want 127.0.0.1 only", port, b.HostIP, b.HostPort)
+			}
+		}
+	}
+	if err := ctr.Client().Health(ctx); err != nil {
+		t.Errorf("Health through %s: %v", ctr.BaseURL(), err)
 	}
 }

@@ -86,6 +86,7 @@ func startConsumer(t *testing.T, ctx context.Context, nw testNetwork, addr, plat
 		testcontainers.WithLogger(tclog.TestLogger(t)),
 		onNetwork(nw, "consumer", addr),
 		testcontainers.WithExposedPorts("9000/tcp"),
+		testcontainers.WithHostConfigModifier(parashiftmock.PublishOnLoopback("9000/tcp")),
 		testcontainers.WithCmd(
 			"--api-url", api,
 			"--token", parashiftmock.DefaultToken,

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -43,6 +44,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -188,6 +191,7 @@ func (o *options) customizers() ([]testcontainers.ContainerCustomizer, error) {
 	}
 	out := []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(Port),
+		testcontainers.WithHostConfigModifier(PublishOnLoopback(Port)),
 		testcontainers.WithCmd(o.command()...),
 		testcontainers.WithWaitStrategy(waitFor),
 	}
@@ -195,6 +199,23 @@ func (o *options) customizers() ([]testcontainers.ContainerCustomizer, error) {
 		out = append(out, testcontainers.WithFiles(files...))
 	}
 	return out, nil
+}
+
+// PublishOnLoopback returns a host configuration change that publishes
+// each container port on a random port of the host's 127.0.0.1 only.
+// testcontainers-go publishes exposed ports on every interface of the
+// host by default, which lets other hosts reach the mock's unauthenticated
+// control API. Pass it to testcontainers.WithHostConfigModifier for the
+// containers that run beside the mock, such as the service under test.
+func PublishOnLoopback(ports ...string) func(*container.HostConfig) {
+	return func(hc *container.HostConfig) {
+		if hc.PortBindings == nil {
+			hc.PortBindings = network.PortMap{}
+		}
+		for _, p := range ports {
+			hc.PortBindings[network.MustParsePort(p)] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1")}}
+		}
+	}
 }
 
 // command returns the container's arguments after the entrypoint.
