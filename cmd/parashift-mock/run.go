@@ -190,12 +190,24 @@ func reserveAddr(addr string) (string, error) {
 // scenario starts: the platform's URLs and the development token.
 func printRunHeader(w io.Writer, f *runFlags, addr string, count int) {
 	base := "http://" + addr
+	wildcard := false
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			// A listener on every interface prints as [::]; the
+			// consumer reaches it on loopback or the host's name.
+			base = "http://" + net.JoinHostPort("127.0.0.1", port)
+			wildcard = true
+		}
+	}
 	target := redactURL(f.consumer)
 	if f.referenceConsumer {
 		target = "the reference consumer of examples/consumer, started for each scenario"
 	}
 	fmt.Fprintf(w, "parashift-mock run: %d scenarios, one after another, against %s\n", count, target)
 	fmt.Fprintf(w, "  platform URL: %s (a new platform on this address for each scenario)\n", base)
+	if wildcard {
+		fmt.Fprintf(w, "                listening on every interface: from another host or container, use this host's name in place of 127.0.0.1\n")
+	}
 	fmt.Fprintf(w, "  REST API:     %s/v2\n", base)
 	fmt.Fprintf(w, "  token:        %s (built-in development token, tenant %d)\n", mockplatform.DefaultToken, mockplatform.DefaultTenant)
 	fmt.Fprintf(w, "  effects sink: %s/_mock/effects (optional; idempotent and order-robust need it)\n", base)

@@ -249,3 +249,17 @@ func TestRunReportFolderMissing(t *testing.T) {
 		t.Errorf("run started a scenario before failing on the report file:\n%s", stdout.String())
 	}
 }
+
+func TestRunHeaderOfWildcardAddress(t *testing.T) {
+	var out bytes.Buffer
+	printRunHeader(&out, &runFlags{consumer: "http://127.0.0.1:9000/webhooks"}, "[::]:8080", 1)
+	if !strings.Contains(out.String(), "platform URL: http://127.0.0.1:8080 ") {
+		t.Errorf("header does not show a loopback URL for [::]:8080:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "[::]") {
+		t.Errorf("header shows the wildcard address:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "every interface") {
+		t.Errorf("header does not say the platform listens on every interface:\n%s", out.String())
+	}
+}
