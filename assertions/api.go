@@ -112,7 +112,9 @@ type missed struct {
 }
 
 // missedTerminals returns the terminal events that ended dropped or
-// lost, with the wall time of their last journal record.
+// lost, with the wall time of their last journal record. An event whose
+// record the journal does not show, because the record was read before
+// the event ended or the journal discarded it, is left out.
 func missedTerminals(rec Record) []missed {
 	lastWall := map[string]time.Time{}
 	for _, d := range rec.Deliveries {
@@ -123,8 +125,9 @@ func missedTerminals(rec Record) []missed {
 	var out []missed
 	for _, e := range rec.Events {
 		terminal := e.Topic == mockplatform.TopicProcessingFinished || e.Topic == mockplatform.TopicProcessingFailed
-		if terminal && (e.State == mockplatform.EventDropped || e.State == mockplatform.EventLost) {
-			out = append(out, missed{e.DocumentID, e.Topic, string(e.State), lastWall[e.ID]})
+		at, recorded := lastWall[e.ID]
+		if terminal && recorded && (e.State == mockplatform.EventDropped || e.State == mockplatform.EventLost) {
+			out = append(out, missed{e.DocumentID, e.Topic, string(e.State), at})
 		}
 	}
 	return out

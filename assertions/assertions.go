@@ -52,18 +52,14 @@ type platformSource struct{ p *mockplatform.Platform }
 func FromPlatform(p *mockplatform.Platform) Source { return platformSource{p} }
 
 func (s platformSource) Record(context.Context) (Record, error) {
-	deliveries, _ := s.p.Deliveries()
-	requests, _ := s.p.Requests()
-	effects, _ := s.p.Effects()
-	return Record{
-		At:         time.Now(),
-		Deliveries: deliveries,
-		Requests:   requests,
-		Events:     s.p.Events(),
-		Effects:    effects,
-		Documents:  s.p.Documents(),
-		Rules:      s.p.Rules(),
-	}, nil
+	// Events and rules come first, so every event that has ended has
+	// its journal record in the deliveries read after them.
+	rec := Record{Events: s.p.Events(), Rules: s.p.Rules(), At: time.Now()}
+	rec.Deliveries, _ = s.p.Deliveries()
+	rec.Requests, _ = s.p.Requests()
+	rec.Effects, _ = s.p.Effects()
+	rec.Documents = s.p.Documents()
+	return rec, nil
 }
 
 // controlSource reads a platform through its control API.
@@ -80,14 +76,22 @@ func (s controlSource) Record(ctx context.Context) (Record, error) {
 		rec Record
 		err error
 	)
+	// Events and rules come first, so every event that has ended has
+	// its journal record in the deliveries read after them. At is taken
+	// before the journals, so no check counts time that passed while
+	// they were read as time in which the consumer did nothing.
+	if rec.Events, err = s.c.Events(ctx, controlapi.Filter{}); err != nil {
+		return Record{}, fmt.Errorf("read events: %w", err)
+	}
+	if rec.Rules, err = s.c.Rules(ctx); err != nil {
+		return Record{}, fmt.Errorf("read rules: %w", err)
+	}
+	rec.At = time.Now()
 	if rec.Deliveries, _, err = s.c.Deliveries(ctx, controlapi.Filter{}); err != nil {
 		return Record{}, fmt.Errorf("read deliveries: %w", err)
 	}
 	if rec.Requests, _, err = s.c.Requests(ctx, controlapi.Filter{}); err != nil {
 		return Record{}, fmt.Errorf("read requests: %w", err)
-	}
-	if rec.Events, err = s.c.Events(ctx, controlapi.Filter{}); err != nil {
-		return Record{}, fmt.Errorf("read events: %w", err)
 	}
 	if rec.Effects, _, err = s.c.Effects(ctx, controlapi.Filter{}); err != nil {
 		return Record{}, fmt.Errorf("read effects: %w", err)
@@ -95,10 +99,6 @@ func (s controlSource) Record(ctx context.Context) (Record, error) {
 	if rec.Documents, err = s.c.Documents(ctx); err != nil {
 		return Record{}, fmt.Errorf("read documents: %w", err)
 	}
-	if rec.Rules, err = s.c.Rules(ctx); err != nil {
-		return Record{}, fmt.Errorf("read rules: %w", err)
-	}
-	rec.At = time.Now()
 	return rec, nil
 }
 

@@ -82,3 +82,32 @@ func TestFromControlMatchesFromPlatform(t *testing.T) {
 		t.Errorf("verdicts differ (-in process +control API):\n%s", diff)
 	}
 }
+
+// TestPollsForLostWaitsForJournalRecord judges a record read while an
+// event ended: the event is dropped but its journal record is not in
+// the deliveries yet. The check must wait for the record instead of
+// counting the drop from the zero time.
+func TestPollsForLostWaitsForJournalRecord(t *testing.T) {
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	rec := assertions.Record{
+		At: now,
+		Events: []mockplatform.Event{{
+			ID: "100001.ci.processing-finished", Subscription: "ci", DocumentID: 100001,
+			Topic: mockplatform.TopicProcessingFinished, State: mockplatform.EventDropped,
+		}},
+		Documents: []mockplatform.Document{{ID: 100001, Status: mockplatform.StatusDone}},
+	}
+	got := assertions.PollsForLost{}.Evaluate(rec, false)
+	if got.Status == assertions.Failed {
+		t.Errorf("polls-for-lost = %s on a drop without its journal record: %s", got.Status, got.Summary)
+	}
+
+	rec.Deliveries = []mockplatform.Delivery{{
+		EventID: "100001.ci.processing-finished", DocumentID: 100001, Topic: mockplatform.TopicProcessingFinished,
+		Outcome: mockplatform.OutcomeDropped, Wall: now.Add(-time.Minute),
+	}}
+	got = assertions.PollsForLost{}.Evaluate(rec, true)
+	if got.Status != assertions.Failed {
+		t.Errorf("polls-for-lost = %s once the drop a minute ago is recorded and no poll came, want failed", got.Status)
+	}
+}
