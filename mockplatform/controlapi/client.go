@@ -79,6 +79,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("controlapi: %s %s: status %d", e.Method, e.Path, e.StatusCode)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
 	if e.Title != "" {
 		msg += ": " + e.Title
 	}
@@ -114,7 +117,7 @@ func (c *Client) AddSubscription(ctx context.Context, s mockplatform.Subscriptio
 
 // RemoveSubscription removes the subscription with the given id.
 func (c *Client) RemoveSubscription(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "/_mock/subscriptions/"+url.PathEscape(id), nil, nil, http.StatusNoContent, nil)
+	return c.do(ctx, http.MethodDelete, "/_mock/subscriptions/"+id, nil, nil, http.StatusNoContent, nil)
 }
 
 // Profiles lists the workflow profiles, the built-in ones first.
@@ -154,7 +157,7 @@ func (c *Client) AddRule(ctx context.Context, r mockplatform.Rule) (mockplatform
 
 // RemoveRule removes the fault rule with the given id.
 func (c *Client) RemoveRule(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "/_mock/rules/"+url.PathEscape(id), nil, nil, http.StatusNoContent, nil)
+	return c.do(ctx, http.MethodDelete, "/_mock/rules/"+id, nil, nil, http.StatusNoContent, nil)
 }
 
 // CreateDocuments creates documents as if a client had uploaded them,
@@ -306,11 +309,19 @@ func (c *Client) WaitIdle(ctx context.Context, timeout time.Duration) (bool, err
 // a few hundred bytes per record.
 const maxResponseBytes = 1 << 30
 
+// maxErrorBytes bounds an error response body the client reads, and
+// maxErrorDetail the part of a body that is not JSON:API that an Error
+// shows.
+const (
+	maxErrorBytes  = 64 << 10
+	maxErrorDetail = 200
+)
+
 // do sends one request and decodes a response with status want into
-// out. in, when not nil, is sent as the JSON body.
+// out. in, when not nil, is sent as the JSON body. path is unescaped;
+// it is escaped once for the request.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in any, want int, out any) error {
-	u := *c.base
-	u.Path += path
+	u := c.base.JoinPath(path)
 	u.RawQuery = query.Encode()
 
 	var body io.Reader
@@ -335,17 +346,25 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("controlapi: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if resp.StatusCode != want {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
+		return decodeError(method, path, resp.StatusCode, raw)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("controlapi: %s %s: read response: %w", method, path, err)
 	}
-	if resp.StatusCode != want {
-		return decodeError(method, path, resp.StatusCode, raw)
+	if len(raw) > maxResponseBytes {
+		return fmt.Errorf("controlapi: %s %s: response body is larger than %d bytes: lower the journal limit or filter the request", method, path, maxResponseBytes)
 	}
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	// Numbers in custom fields stay json.Number, as the platform keeps
+	// them, so large integers keep every digit.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
 		return fmt.Errorf("controlapi: %s %s: decode response: %w", method, path, err)
 	}
 	return nil
@@ -368,9 +387,11 @@ func decodeError(method, path string, status int, raw []byte) error {
 		e.Detail = doc.Errors[0].Detail
 		return e
 	}
-	if text := strings.TrimSpace(string(raw)); text != "" && len(text) <= 200 {
-		e.Detail = text
+	text := strings.TrimSpace(string(raw))
+	if runes := []rune(text); len(runes) > maxErrorDetail {
+		text = string(runes[:maxErrorDetail]) + "…"
 	}
+	e.Detail = text
 	return e
 }
 

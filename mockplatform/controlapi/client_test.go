@@ -2,7 +2,10 @@ package controlapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -253,5 +256,69 @@ func TestNewRejectsInvalidBaseURL(t *testing.T) {
 	}
 	if got := c.BaseURL(); got != "http://127.0.0.1:8080/mock" {
 		t.Errorf("BaseURL = %q, want the path kept without the trailing slash", got)
+	}
+}
+
+func TestClientErrorFromOtherServer(t *testing.T) {
+	page := "<html>" + strings.Repeat("bad gateway ", 100) + "</html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, page)
+	}))
+	defer srv.Close()
+	c, err := controlapi.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Health(context.Background())
+	var apiErr *controlapi.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway {
+		t.Fatalf("Health = %v, want a 502 *controlapi.Error", err)
+	}
+	if !strings.HasPrefix(apiErr.Detail, "<html>bad gateway") || !strings.HasSuffix(apiErr.Detail, "…") {
+		t.Errorf("Detail = %q, want the start of the page, cut", apiErr.Detail)
+	}
+}
+
+func TestClientErrorShowsCode(t *testing.T) {
+	_, c := startPlatform(t, mockplatform.Options{Clock: clock.NewManual(epoch)})
+	err := c.RemoveRule(context.Background(), "nope")
+	if err == nil || !strings.Contains(err.Error(), "status 404 not_found") {
+		t.Errorf("RemoveRule(nope) = %v, want the status and the code", err)
+	}
+}
+
+func TestClientKeepsLargeNumbers(t *testing.T) {
+	ctx := context.Background()
+	_, c := startPlatform(t, mockplatform.Options{Clock: clock.NewManual(epoch)})
+	docs, err := c.CreateDocuments(ctx, mockplatform.ControlUpload{CustomFields: map[string]any{"order": json.Number("9007199254740993")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := c.Document(ctx, docs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(doc.CustomFields["order"]); got != "9007199254740993" {
+		t.Errorf("custom field order = %s, want 9007199254740993", got)
+	}
+}
+
+func TestClientEscapesIDOnce(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.EscapedPath()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := controlapi.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveRule(context.Background(), "a b"); err != nil {
+		t.Fatal(err)
+	}
+	if got != "/_mock/rules/a%20b" {
+		t.Errorf("request path = %q, want the id escaped once", got)
 	}
 }
