@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -40,6 +39,10 @@ type options struct {
 	requestIDPerAttempt bool
 	attemptTimeout      time.Duration
 	configFile          string
+	// configTokens and configProfiles are what the configuration file
+	// sets, read on the test's machine.
+	configTokens   []mockplatform.TenantToken
+	configProfiles []mockplatform.Profile
 
 	consumerURL     string
 	consumerHeaders []string
@@ -71,6 +74,9 @@ func WithSubscription(s mockplatform.Subscription) Option {
 // subscriptions, so it may name them. docs/faults.md lists the faults.
 func WithRule(r mockplatform.Rule) Option {
 	return func(o *options) error {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("WithRule: %w", err)
+		}
 		o.rules = append(o.rules, r)
 		return nil
 	}
@@ -80,13 +86,18 @@ func WithRule(r mockplatform.Rule) Option {
 // the same name, once the platform is up.
 func WithProfile(p mockplatform.Profile) Option {
 	return func(o *options) error {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("WithProfile: %w", err)
+		}
 		o.profiles = append(o.profiles, p)
 		return nil
 	}
 }
 
 // WithToken adds a bearer token of the REST API for a tenant. Without
-// it the platform has DefaultToken for tenant 1. Container.Token
+// it the platform has the configuration file's tokens, or DefaultToken
+// for tenant 1. With it, the tokens of a configuration file are
+// replaced, as serve's --token flag replaces them. Container.Token
 // returns the first token given.
 func WithToken(bearer string, tenant int64) Option {
 	return func(o *options) error {
@@ -168,17 +179,19 @@ func WithAttemptTimeout(d time.Duration) Option {
 
 // WithConfigFile copies a YAML configuration file of serve from the
 // test's machine into the container and starts the platform with it.
-// The other options add to it: docs/cli.md describes the file.
+// Run reads the file first, so an invalid file fails before a container
+// starts. Options that are flags of serve, such as WithSeed, replace
+// the file's keys, and subscriptions, rules and profiles add to the
+// file's. docs/cli.md describes the file.
 func WithConfigFile(hostPath string) Option {
 	return func(o *options) error {
-		info, err := os.Stat(hostPath)
+		cfg, err := mockplatform.LoadConfig(hostPath)
 		if err != nil {
 			return fmt.Errorf("WithConfigFile: %w", err)
 		}
-		if info.IsDir() {
-			return fmt.Errorf("WithConfigFile: %q is a directory: give a YAML file", hostPath)
-		}
 		o.configFile = hostPath
+		o.configTokens = cfg.Tokens
+		o.configProfiles = cfg.Profiles
 		return nil
 	}
 }
@@ -246,6 +259,9 @@ func (o *options) validate() error {
 	if o.manualClock && o.timeScale != 0 {
 		return errors.New("WithManualClock and WithTimeScale exclude each other: a manual clock does not run on its own")
 	}
+	if o.defaultProfile != "" && !o.startupProfile(o.defaultProfile) {
+		return fmt.Errorf("WithDefaultProfile(%q) names no built-in profile and no profile of the configuration file: profiles of WithProfile exist only after start, so put the profile in a file for WithConfigFile, or select it per document with ControlUpload.Profile", o.defaultProfile)
+	}
 	if !o.scenarioMode() {
 		if len(o.consumerHeaders) > 0 {
 			return errors.New("WithConsumerHeader needs WithScenarios: in serve mode give headers to WithSubscription")
@@ -286,9 +302,25 @@ func (o *options) validate() error {
 	return nil
 }
 
+// startupProfile reports whether a profile of the given name exists
+// when serve starts: a built-in one or one of the configuration file.
+func (o *options) startupProfile(name string) bool {
+	for _, p := range append(mockplatform.BuiltinProfiles(), o.configProfiles...) {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// token returns the first bearer token the platform accepts: the first
+// WithToken, else the configuration file's first, else DefaultToken.
 func (o *options) token() string {
 	if len(o.tokens) > 0 {
 		return o.tokens[0].token
+	}
+	if len(o.configTokens) > 0 {
+		return o.configTokens[0].Token
 	}
 	return DefaultToken
 }

@@ -2,6 +2,8 @@ package parashiftmock_test
 
 import (
 	"context"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +21,10 @@ import (
 func TestRunRejectsInvalidOptions(t *testing.T) {
 	consumer := "http://consumer:9000/webhooks"
 	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badConfig, []byte("time_scale: fast\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		opts []testcontainers.ContainerCustomizer
@@ -39,6 +45,10 @@ func TestRunRejectsInvalidOptions(t *testing.T) {
 		{"invalid header", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer), parashiftmock.WithConsumerHeader("Bad Name", "x")}, `header "Bad Name" is invalid`},
 		{"scenarios with rule", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer), parashiftmock.WithRule(mockplatform.Rule{Fault: mockplatform.FaultDrop})}, "WithRule cannot be combined with WithScenarios"},
 		{"negative scenario timeout", []testcontainers.ContainerCustomizer{parashiftmock.WithScenarios(consumer), parashiftmock.WithScenarioTimeout(-time.Second)}, "is negative"},
+		{"invalid rule", []testcontainers.ContainerCustomizer{parashiftmock.WithRule(mockplatform.Rule{Fault: "explode"})}, "WithRule: "},
+		{"invalid profile", []testcontainers.ContainerCustomizer{parashiftmock.WithProfile(mockplatform.Profile{Name: "bad name"})}, "WithProfile: "},
+		{"default profile added after start", []testcontainers.ContainerCustomizer{parashiftmock.WithProfile(mockplatform.Profile{Name: "quick"}), parashiftmock.WithDefaultProfile("quick")}, `WithDefaultProfile("quick") names no built-in profile`},
+		{"invalid config file", []testcontainers.ContainerCustomizer{parashiftmock.WithConfigFile(badConfig)}, "WithConfigFile: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,5 +101,42 @@ func TestRunPublishesOnLoopbackOnly(t *testing.T) {
 	}
 	if err := ctr.Client().Health(ctx); err != nil {
 		t.Errorf("Health through %s: %v", ctr.BaseURL(), err)
+	}
+}
+
+func TestRunWithConfigFile(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	config := filepath.Join("..", "..", "testdata", "config", "full.yaml")
+	ctr, err := parashiftmock.Run(ctx, mockImage,
+		testcontainers.WithLogger(tclog.TestLogger(t)),
+		parashiftmock.WithConfigFile(config),
+	)
+	testcontainers.CleanupContainer(t, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctr.Token() != "tenant-one-token" {
+		t.Errorf("Token() = %q, want the file's first token, tenant-one-token", ctr.Token())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ctr.APIURL()+"/documents", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+ctr.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s/documents with Token() = %d, want 200", ctr.APIURL(), resp.StatusCode)
+	}
+	subs, err := ctr.Client().Subscriptions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subs) == 0 {
+		t.Errorf("the file's subscriptions are missing")
 	}
 }

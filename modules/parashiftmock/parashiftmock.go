@@ -135,6 +135,9 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		c = &Container{DockerContainer: ctr, token: o.token(), scenarios: o.scenarioMode()}
 	}
 	if err != nil {
+		if o.scenarioMode() && errors.Is(err, context.DeadlineExceeded) {
+			return c, fmt.Errorf("parashiftmock: run %s: the scenarios did not end within the scenario timeout (WithScenarioTimeout, default %s) or the context's deadline: %w", img, DefaultScenarioTimeout, err)
+		}
 		return c, fmt.Errorf("parashiftmock: run %s: %w", img, err)
 	}
 	if o.scenarioMode() {
@@ -159,6 +162,10 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 // daemon's image store. The module never pulls: the image is built
 // locally from the static binary, and a misspelt tag would otherwise
 // make testcontainers-go ask a registry for it.
+//
+// NOTE: a hub image name prefix (TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX),
+// testcontainers.WithAlwaysPull or an image substitutor in opts
+// changes the name after this check, and testcontainers-go then pulls.
 func requireLocalImage(ctx context.Context, img string) error {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
@@ -308,7 +315,7 @@ func (o *options) configure(ctx context.Context, c *controlapi.Client) error {
 type ScenarioReport struct {
 	// ExitCode is the container's exit status: 0 when every check
 	// passed, 1 when a check failed or a scenario could not run, 2 for
-	// an invalid command line.
+	// an invalid command line or scenario file.
 	ExitCode int
 	// Passed is set when every scenario passed.
 	Passed bool
@@ -328,7 +335,7 @@ func (c *Container) ScenarioReport(ctx context.Context) (*ScenarioReport, error)
 		return nil, fmt.Errorf("parashiftmock: container state: %w", err)
 	}
 	if state.Running {
-		return nil, errors.New("parashiftmock: the scenarios are still running: call ScenarioReport after Run returns")
+		return nil, errors.New("parashiftmock: the scenarios are still running, because Run stopped waiting for them: give WithScenarioTimeout a longer limit")
 	}
 
 	rc, err := c.CopyFileFromContainer(ctx, reportPath)
@@ -351,6 +358,21 @@ func (c *Container) ScenarioReport(ctx context.Context) (*ScenarioReport, error)
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return out, fmt.Errorf("parashiftmock: decode %s: %w", reportPath, err)
+	}
+	// Report encodes its Duration as duration_seconds, which its
+	// fields do not read back.
+	var durations struct {
+		Scenarios []struct {
+			Seconds float64 `json:"duration_seconds"`
+		} `json:"scenarios"`
+	}
+	if err := json.Unmarshal(raw, &durations); err != nil {
+		return out, fmt.Errorf("parashiftmock: decode %s: %w", reportPath, err)
+	}
+	for i := range doc.Scenarios {
+		if i < len(durations.Scenarios) {
+			doc.Scenarios[i].Duration = time.Duration(durations.Scenarios[i].Seconds * float64(time.Second))
+		}
 	}
 	out.Passed, out.Reports = doc.Passed, doc.Scenarios
 	if !out.Passed {

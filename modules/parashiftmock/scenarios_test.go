@@ -75,6 +75,9 @@ func TestScenariosAgainstConsumerContainer(t *testing.T) {
 		if r.Scenario != want {
 			t.Errorf("report %d is scenario %q, want %q", i, r.Scenario, want)
 		}
+		if r.Duration <= 0 {
+			t.Errorf("scenario %s has duration %s, want the time it ran", r.Scenario, r.Duration)
+		}
 		if r.Seed != 3 {
 			t.Errorf("scenario %s ran with seed %d, want 3", r.Scenario, r.Seed)
 		}
