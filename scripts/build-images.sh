@@ -56,7 +56,7 @@ echo "building static binaries for linux/$goarch, version $version"
 	cd "$repo"
 	export CGO_ENABLED=0 GOOS=linux GOARCH="$goarch"
 	go build -trimpath -buildvcs="$buildvcs" \
-		-ldflags "-s -w -X main.version=$version" \
+		-ldflags "-s -w -X 'main.version=$version'" \
 		-o "$context_dir/mock/parashift-mock" ./cmd/parashift-mock
 	go build -trimpath -buildvcs="$buildvcs" \
 		-ldflags "-s -w" \

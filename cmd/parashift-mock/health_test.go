@@ -164,3 +164,22 @@ func TestHealthHelpShowsFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthMasksPassword(t *testing.T) {
+	base := startServe(t)
+	withUser := strings.Replace(base, "http://", "http://admin:s3cret@", 1) + "/_mock/health"
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"health", "--url", withUser}, &stdout, &stderr); err != nil {
+		t.Fatalf("health: %v", err)
+	}
+	if strings.Contains(stdout.String(), "s3cret") {
+		t.Errorf("stdout shows the password: %q", stdout.String())
+	}
+
+	closed := strings.Replace(closedPortURL(t), "http://", "http://admin:s3cret@", 1)
+	err := run(context.Background(), []string{"health", "--url", closed, "--timeout", "2s"}, &stdout, &stderr)
+	exitCode(err, &stderr)
+	if strings.Contains(stderr.String(), "s3cret") {
+		t.Errorf("stderr shows the password: %q", stderr.String())
+	}
+}
