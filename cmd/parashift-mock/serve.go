@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +97,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("start platform: %w", withAddrInUseHint(err))
 	}
 	printReady(stdout, p, cfg)
+	if inContainer() && loopbackAddr(cfg.Addr) {
+		logger.Warn("listening on loopback inside a container: nothing outside the container can reach the platform; pass --addr 0.0.0.0:8080", "addr", cfg.Addr)
+	}
 
 	<-ctx.Done()
 	timeout := cfg.AttemptTimeout
@@ -421,6 +426,33 @@ func describeTopics(topics []mockplatform.Topic) string {
 		names[i] = string(t)
 	}
 	return strings.Join(names, ", ")
+}
+
+// containerMarker is a file that Docker creates in every container.
+const containerMarker = "/.dockerenv"
+
+// inContainer reports whether the program runs in a Docker container.
+func inContainer() bool {
+	_, err := os.Stat(containerMarker)
+	return err == nil
+}
+
+// loopbackAddr reports whether a listen address host:port binds to a
+// loopback interface only. An empty address means Options' default,
+// which is on loopback.
+func loopbackAddr(addr string) bool {
+	if addr == "" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // redactURL hides a password in the URL's user information.

@@ -24,7 +24,9 @@ import (
 )
 
 // Client calls the control API of one platform. Its methods are safe
-// for concurrent use.
+// for concurrent use. A call ends when its context does, and the
+// default HTTP client has no timeout of its own, so give calls a
+// context with a deadline where the platform may stall.
 type Client struct {
 	base *url.URL
 	http *http.Client
