@@ -476,6 +476,7 @@ func TestRuleValidation(t *testing.T) {
 		{"too many copies", mockplatform.Rule{Fault: "duplicate", Copies: 1000}, "copies 1000"},
 		{"bad id", mockplatform.Rule{ID: "a b", Fault: "drop"}, `rule id "a b"`},
 		{"parameter of another fault", mockplatform.Rule{Fault: "drop", Corruption: "invalid_json"}, "corruption does not apply to drop"},
+		{"retry_after on a 503", mockplatform.Rule{Fault: "status", Status: 503, RetryAfter: time.Second}, "apply to status 429 only, and status is 503"},
 		{"attempts on an event fault", mockplatform.Rule{Fault: "drop", Match: mockplatform.Match{Attempts: []int{2}}}, "acts on the whole event"},
 	}
 	for _, tt := range tests {

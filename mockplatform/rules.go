@@ -355,6 +355,9 @@ func (r Rule) validateParameters() error {
 	if r.Fault == FaultStatus && !slices.Contains([]int{404, 429, 500, 502, 503, 504}, r.Status) {
 		return fmt.Errorf("status %d is not injected: use 404, 429, 500, 502, 503 or 504", r.Status)
 	}
+	if r.Fault == FaultStatus && r.Status != 429 && (r.RetryAfter != 0 || r.RetryAfterDate) {
+		return fmt.Errorf("retry_after and retry_after_date apply to status 429 only, and status is %d: remove them or use status 429", r.Status)
+	}
 	return nil
 }
 
