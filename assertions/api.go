@@ -87,9 +87,13 @@ func (c PollsForLost) Evaluate(rec Record, final bool) Result {
 		})
 		switch {
 		case asked:
-		case final || rec.At.After(m.at.Add(window)):
+		case rec.At.After(m.at.Add(window)):
 			violations = append(violations, Evidence{Document: m.doc, Topic: m.topic, At: m.at,
 				Detail: fmt.Sprintf("the %s webhook was %s and the consumer did not ask the API within %s", m.topic, m.how, window)})
+		case final:
+			violations = append(violations, Evidence{Document: m.doc, Topic: m.topic, At: m.at,
+				Detail: fmt.Sprintf("the %s webhook was %s and the consumer had not asked the API when the run ended %s later, before its deadline of %s: give the consumer more time to settle",
+					m.topic, m.how, rec.At.Sub(m.at).Round(time.Millisecond), window)})
 		default:
 			waiting = true
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,9 @@ func TestFromControlMatchesFromPlatform(t *testing.T) {
 		t.Errorf("record through the control API differs (-in process +control API):\n%s", diff)
 	}
 
+	// The verdicts may quote the time since an event, so both records
+	// are judged at one moment.
+	remote.At = local.At
 	checks := []assertions.Check{assertions.AcksFast{}, assertions.Idempotent{}, assertions.PollsForLost{Deadline: time.Millisecond}}
 	want := assertions.Final(local, checks...)
 	got := assertions.Final(remote, checks...)
@@ -109,5 +113,31 @@ func TestPollsForLostWaitsForJournalRecord(t *testing.T) {
 	got = assertions.PollsForLost{}.Evaluate(rec, true)
 	if got.Status != assertions.Failed {
 		t.Errorf("polls-for-lost = %s once the drop a minute ago is recorded and no poll came, want failed", got.Status)
+	}
+}
+
+// TestPollsForLostEndsBeforeDeadline judges a run that ended before the
+// consumer's deadline: the check fails, but its evidence says the run
+// ended early instead of claiming the deadline passed.
+func TestPollsForLostEndsBeforeDeadline(t *testing.T) {
+	dropped := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	rec := assertions.Record{
+		At: dropped.Add(time.Second),
+		Events: []mockplatform.Event{{
+			ID: "100001.ci.processing-finished", Subscription: "ci", DocumentID: 100001,
+			Topic: mockplatform.TopicProcessingFinished, State: mockplatform.EventDropped,
+		}},
+		Deliveries: []mockplatform.Delivery{{
+			EventID: "100001.ci.processing-finished", DocumentID: 100001, Topic: mockplatform.TopicProcessingFinished,
+			Outcome: mockplatform.OutcomeDropped, Wall: dropped,
+		}},
+		Documents: []mockplatform.Document{{ID: 100001, Status: mockplatform.StatusDone}},
+	}
+	got := assertions.PollsForLost{}.Evaluate(rec, true)
+	if got.Status != assertions.Failed || len(got.Evidence) != 1 {
+		t.Fatalf("polls-for-lost = %s with %d evidence, want failed with 1", got.Status, len(got.Evidence))
+	}
+	if want := "when the run ended 1s later, before its deadline of 7s"; !strings.Contains(got.Evidence[0].Detail, want) {
+		t.Errorf("evidence = %q, want it to contain %q", got.Evidence[0].Detail, want)
 	}
 }
