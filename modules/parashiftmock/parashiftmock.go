@@ -3,10 +3,14 @@
 // testcontainers-go modules:
 //
 //	ctr, err := parashiftmock.Run(ctx, "parashift-mock:dev",
+//		network.WithNetwork([]string{"mock"}, testNetwork),
 //		parashiftmock.WithSubscription(mockplatform.Subscription{URL: "http://consumer:9000/webhooks"}),
 //		parashiftmock.WithTimeScale(100),
 //	)
-//	defer testcontainers.TerminateContainer(ctr)
+//	testcontainers.CleanupContainer(t, ctr)
+//
+// Here "consumer" is the network alias of the service under test on
+// testNetwork, a Docker network the test creates.
 //
 // The returned Container has the REST API's base URL, the control
 // API's URL, the bearer token and a controlapi.Client, the same client
@@ -35,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"path"
@@ -371,7 +376,8 @@ func (c *Container) ScenarioReport(ctx context.Context) (*ScenarioReport, error)
 	}
 	for i := range doc.Scenarios {
 		if i < len(durations.Scenarios) {
-			doc.Scenarios[i].Duration = time.Duration(durations.Scenarios[i].Seconds * float64(time.Second))
+			// The report writes seconds with millisecond precision.
+			doc.Scenarios[i].Duration = time.Duration(math.Round(durations.Scenarios[i].Seconds*1000)) * time.Millisecond
 		}
 	}
 	out.Passed, out.Reports = doc.Passed, doc.Scenarios
