@@ -28,21 +28,30 @@ func RetryDelay(n int) time.Duration {
 	return time.Duration(n*n*n*n*n) * time.Second
 }
 
-// newDeliveryClient returns the client for deliveries. It keeps many
-// idle connections per host, because a burst of documents sends many
-// deliveries to one consumer, and it never follows redirects, because
+// newDeliveryClient returns the client for deliveries, with the
+// transport of DeliveryTransport. It never follows redirects, because
 // only a 2xx answer counts as delivered.
 func newDeliveryClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 1024
-	tr.MaxIdleConnsPerHost = 256
-	tr.DisableCompression = true
 	return &http.Client{
-		Transport: tr,
+		Transport: DeliveryTransport(),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// DeliveryTransport returns a new transport with the settings of the
+// platform's default delivery client: it keeps many idle connections
+// per host, because a burst of documents sends many deliveries to one
+// consumer, and it does not ask for compressed responses. Load
+// generators use it to compare plain clients with the platform on
+// equal terms.
+func DeliveryTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 256
+	tr.DisableCompression = true
+	return tr
 }
 
 // emit creates one event per subscription that wants the topic and
@@ -65,6 +74,7 @@ func (p *Platform) emit(doc Document, topic Topic) {
 			sub:        sub,
 			payload:    newPayload(doc, topic),
 			journalURL: redactURL(sub.URL),
+			queue:      p.sendQueueFor(sub.URL),
 		}
 		e.requestID = p.requestID(e.ID, 0)
 		e.payload.RequestID = e.requestID
@@ -150,19 +160,10 @@ func attemptKey(e *event, n int) string {
 	return fmt.Sprintf("attempt/%020d/%s/%d", e.DocumentID, e.ID, n)
 }
 
-// spawn runs fn in its own goroutine, counted as busy work.
-func (p *Platform) spawn(fn func()) {
-	p.busy.add()
-	go func() {
-		defer p.busy.done()
-		fn()
-	}()
-}
-
 // startAttempt numbers attempt n of e, planned for the given platform
-// time, applies the attempt-level fault rules, and sends it in its own
-// goroutine, so a slow consumer delays no other delivery. The event
-// counts as outstanding work until it ends.
+// time, applies the attempt-level fault rules, and queues it on the
+// URL's send queue, so a slow consumer delays no delivery to another
+// URL. The event counts as outstanding work until it ends.
 func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	seq := p.deliveries.reserve()
 	if n <= e.failFirst {
@@ -178,10 +179,10 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	send := func() {
 		for _, c := range copies {
 			if c.concurrent {
-				p.spawn(func() { p.sendCopy(e, n, c) })
+				p.enqueue(e.queue, func() { p.sendCopy(e, n, c) })
 			}
 		}
-		p.spawn(func() { p.deliver(e, n, seq, planned, out, copies) })
+		p.enqueue(e.queue, func() { p.deliver(e, n, seq, planned, out, copies) })
 	}
 	if out.delay > 0 {
 		p.after(out.delay, attemptKey(e, n)+"/delayed", send, nil)

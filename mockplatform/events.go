@@ -50,6 +50,8 @@ type event struct {
 	requestID string
 	// journalURL is the subscription's URL with secrets masked.
 	journalURL string
+	// queue sends the event's attempts and copies.
+	queue *sendQueue
 	// release ends the event's count of outstanding work exactly once.
 	release sync.Once
 	// order numbers the events in the order they fired, from 1.

@@ -130,6 +130,10 @@ type Platform struct {
 	chains   map[string]*chain
 	held     map[string][]*event
 
+	// queues holds the send queue of each webhook URL.
+	queuesMu sync.Mutex
+	queues   map[string]*sendQueue
+
 	// advancing is set while Advance steps the manual clock; timer
 	// callbacks then queue in due instead of running at once.
 	advancing bool
@@ -165,6 +169,7 @@ func New(opts Options) (*Platform, error) {
 		timers:   make(map[*pendingTimer]struct{}),
 		chains:   make(map[string]*chain),
 		held:     make(map[string][]*event),
+		queues:   make(map[string]*sendQueue),
 		stopping: make(chan struct{}),
 	}
 	if p.clock == nil {
@@ -304,9 +309,10 @@ func (p *Platform) Handler() http.Handler { return p.handler }
 func (p *Platform) Clock() clock.Clock { return p.clock }
 
 // Shutdown stops the platform: it stops accepting requests, cancels
-// every step and retry still waiting on the clock, and waits until the
-// delivery attempts in flight end or ctx is done. Events whose
-// deliveries were cancelled stay pending in the event table.
+// every step and retry still waiting on the clock and every attempt
+// still waiting in a send queue, and waits until the delivery attempts
+// in flight end or ctx is done. Events whose deliveries were cancelled
+// stay pending in the event table.
 func (p *Platform) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {

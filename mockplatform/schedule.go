@@ -78,7 +78,7 @@ type dueCall struct {
 // platform is already closed.
 //
 // fn must not block: work that waits on the network goes through
-// spawn. During Advance, the calls due at one instant run one after
+// enqueue. During Advance, the calls due at one instant run one after
 // another in the order of their keys, so the order of their decisions
 // and journal records does not depend on goroutine scheduling.
 func (p *Platform) after(d time.Duration, key string, fn func(), onCancel func()) {
