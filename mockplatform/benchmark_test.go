@@ -1,0 +1,160 @@
+package mockplatform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
+)
+
+// The benchmarks below time the platform's hot paths without a
+// network, so their ns/op and allocs/op are the platform's own cost.
+// Compare runs with benchstat:
+//
+//	go test -run '^$' -bench . -count 10 ./mockplatform > new.txt
+
+// benchEpoch is the start of the benchmarks' manual clocks.
+var benchEpoch = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// benchDocument is a document as a webhook payload sees it after
+// upload, with an external id and one custom field.
+func benchDocument() Document {
+	return Document{
+		ID: 100001, TenantID: 1, ExternalID: "INV-2026-0001",
+		Status: StatusPending, WorkflowStep: StageInbound,
+		CustomFields: map[string]any{"mock_profile": "straight-through"},
+		CreatedAt:    benchEpoch, UpdatedAt: benchEpoch,
+	}
+}
+
+// BenchmarkPayloadEncoding builds and encodes one webhook payload, as
+// emit does for every event.
+func BenchmarkPayloadEncoding(b *testing.B) {
+	doc := benchDocument()
+	b.ReportAllocs()
+	for b.Loop() {
+		pl := newPayload(doc, TopicDocumentReceived)
+		pl.RequestID = "dddc8b2ab57d333f8afa4ba45dd4436e"
+		if _, err := json.Marshal(pl); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJournalAppend reserves a sequence number and stores one
+// delivery record in a journal that is full, so every append drops the
+// oldest record.
+func BenchmarkJournalAppend(b *testing.B) {
+	r := newRing[Delivery](1000)
+	d := Delivery{EventID: "100001.wh-1.document-received", Subscription: "wh-1", Topic: TopicDocumentReceived,
+		Attempt: 1, Outcome: OutcomeDelivered, StatusCode: http.StatusNoContent}
+	for range 1000 {
+		r.add(func(int64) Delivery { return d })
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		seq := r.reserve()
+		d.Seq = seq
+		r.put(seq, d)
+	}
+}
+
+// BenchmarkScheduleAdvance schedules one callback at its own instant
+// on a manual clock and advances the clock through it, as every retry
+// does in virtual time.
+func BenchmarkScheduleAdvance(b *testing.B) {
+	p, err := New(Options{Clock: clock.NewManual(benchEpoch)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		p.after(time.Millisecond, "bench", func() {}, nil)
+		if err := p.Advance(ctx, time.Millisecond); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// answerTransport answers every request with 204 without a network
+// and signals when it has answered target requests.
+type answerTransport struct {
+	count  atomic.Int64
+	target atomic.Int64
+	done   chan struct{}
+}
+
+func (t *answerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	if t.count.Add(1) == t.target.Load() {
+		close(t.done)
+	}
+	return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+}
+
+// BenchmarkDelivery uploads a document and delivers its
+// document-received webhook through a transport that answers 204 at
+// once, with the delivery journal on. It is the platform's own cost
+// per delivery.
+func BenchmarkDelivery(b *testing.B) {
+	tr := &answerTransport{done: make(chan struct{})}
+	p, err := New(Options{
+		Clock:      clock.NewManual(benchEpoch),
+		HTTPClient: &http.Client{Transport: tr},
+		Subscriptions: []Subscription{{
+			URL: "http://127.0.0.1:9/webhooks", Topics: []Topic{TopicDocumentReceived},
+		}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	b.ReportAllocs()
+	tr.target.Store(int64(b.N))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := p.Upload(Upload{TenantID: DefaultTenant}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-tr.done
+}
+
+// BenchmarkShowDocument serves GET /v2/documents/{id} through the
+// platform's handler, with the request journal on.
+func BenchmarkShowDocument(b *testing.B) {
+	p, err := New(Options{Clock: clock.NewManual(benchEpoch)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	doc, err := p.Upload(Upload{TenantID: DefaultTenant, ExternalID: "INV-2026-0001"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Advance(context.Background(), time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	path := fmt.Sprintf("/v2/documents/%d", doc.ID)
+	h := p.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+DefaultToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET %s: status %d: %s", path, rec.Code, rec.Body)
+		}
+	}
+}
