@@ -90,13 +90,22 @@ type Request struct {
 // work ends, in any order. Record s lives in slot (s-1) % limit, so storing
 // it drops record s-limit, and a record that arrives after a newer one
 // took its slot is dropped instead.
+//
+// The slots are allocated in blocks of ringBlock as records arrive, so
+// a journal that fills up is never copied to a larger array and never
+// holds more than one partly used block.
 type ring[T any] struct {
-	mu      sync.Mutex
-	limit   int64
-	slots   []seqItem[T] // grows up to limit; seq 0 marks an empty slot
+	mu    sync.Mutex
+	limit int64
+	// blocks[b] holds slots b*ringBlock up to (b+1)*ringBlock-1; nil
+	// until a record needs it. A seq of 0 marks an empty slot.
+	blocks  [][]seqItem[T]
 	seq     int64
 	dropped int64
 }
+
+// ringBlock is the number of slots a journal allocates at once.
+const ringBlock = 1024
 
 type seqItem[T any] struct {
 	seq  int64
@@ -119,11 +128,7 @@ func (r *ring[T]) reserve() int64 {
 func (r *ring[T]) put(seq int64, item T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := (seq - 1) % r.limit
-	if i >= int64(len(r.slots)) {
-		r.slots = append(r.slots, make([]seqItem[T], i+1-int64(len(r.slots)))...)
-	}
-	slot := &r.slots[i]
+	slot := r.slot((seq - 1) % r.limit)
 	switch {
 	case slot.seq == 0:
 	case slot.seq < seq:
@@ -133,6 +138,19 @@ func (r *ring[T]) put(seq int64, item T) {
 		return
 	}
 	*slot = seqItem[T]{seq, item}
+}
+
+// slot returns slot i, allocating its block if needed. The caller
+// holds r.mu.
+func (r *ring[T]) slot(i int64) *seqItem[T] {
+	b := int(i / ringBlock)
+	for len(r.blocks) <= b {
+		r.blocks = append(r.blocks, nil)
+	}
+	if r.blocks[b] == nil {
+		r.blocks[b] = make([]seqItem[T], min(ringBlock, r.limit-int64(b)*ringBlock))
+	}
+	return &r.blocks[b][i%ringBlock]
 }
 
 // add stores the record built by fn from the next sequence number.
@@ -145,10 +163,12 @@ func (r *ring[T]) add(fn func(seq int64) T) {
 // dropped to respect the limit.
 func (r *ring[T]) snapshot() ([]T, int64) {
 	r.mu.Lock()
-	items := make([]seqItem[T], 0, len(r.slots))
-	for _, it := range r.slots {
-		if it.seq != 0 {
-			items = append(items, it)
+	items := make([]seqItem[T], 0, min(r.seq, r.limit))
+	for _, block := range r.blocks {
+		for _, it := range block {
+			if it.seq != 0 {
+				items = append(items, it)
+			}
 		}
 	}
 	dropped := r.dropped
