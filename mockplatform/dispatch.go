@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,23 +59,23 @@ func DeliveryTransport() *http.Transport {
 // dispatches each. doc is the document as the topic left it.
 func (p *Platform) emit(doc Document, topic Topic) {
 	now := p.clock.Now()
-	for _, sub := range p.Subscriptions() {
+	docID := strconv.FormatInt(doc.ID, 10)
+	for _, sub := range p.activeSubscriptions() {
 		if !sub.wants(topic) {
 			continue
 		}
 		e := &event{
 			Event: Event{
-				ID:           fmt.Sprintf("%d.%s.%s", doc.ID, sub.ID, topic),
+				ID:           docID + "." + sub.ID + "." + string(topic),
 				Subscription: sub.ID,
 				DocumentID:   doc.ID,
 				Topic:        topic,
 				State:        EventPending,
 				FiredAt:      now,
 			},
-			sub:        sub,
-			payload:    newPayload(doc, topic),
-			journalURL: redactURL(sub.URL),
-			queue:      p.sendQueueFor(sub.URL),
+			sub:      sub,
+			payload:  newPayload(doc, topic),
+			chainKey: sub.ID + "/" + docID,
 		}
 		e.requestID = p.requestID(e.ID, 0)
 		e.payload.RequestID = e.requestID
@@ -104,7 +105,7 @@ func (p *Platform) dispatch(e *event, externalID string) {
 		return
 	}
 	p.mu.Lock()
-	key := chainKey(e)
+	key := e.chainKey
 	c, busy := p.chains[key]
 	if busy {
 		c.queue = append(c.queue, e)
@@ -124,10 +125,6 @@ type chain struct {
 	queue []*event
 }
 
-func chainKey(e *event) string {
-	return fmt.Sprintf("%s/%d", e.sub.ID, e.DocumentID)
-}
-
 // firstAttemptDone starts the next queued first attempt of e's chain,
 // and releases the events a reorder rule holds for the same document
 // and subscription that fired before e, which then arrive after it.
@@ -137,7 +134,7 @@ func (p *Platform) firstAttemptDone(e *event) {
 		return
 	}
 	p.mu.Lock()
-	key := chainKey(e)
+	key := e.chainKey
 	var next *event
 	if c, ok := p.chains[key]; ok {
 		if len(c.queue) > 0 {
@@ -155,9 +152,28 @@ func (p *Platform) firstAttemptDone(e *event) {
 	p.releaseHeld(key, e.order)
 }
 
-// attemptKey orders attempt n of e among the work due at one instant.
+// attemptKey orders attempt n of e among the work due at one instant:
+// "attempt/<document id, 20 digits>/<event id>/<n>".
 func attemptKey(e *event, n int) string {
-	return fmt.Sprintf("attempt/%020d/%s/%d", e.DocumentID, e.ID, n)
+	b := make([]byte, 0, len("attempt///")+20+len(e.ID)+2)
+	b = append(b, "attempt/"...)
+	b = appendPadded(b, e.DocumentID, 20)
+	b = append(b, '/')
+	b = append(b, e.ID...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(n), 10)
+	return string(b)
+}
+
+// appendPadded appends the decimal form of a non-negative v to b,
+// padded with zeros to width digits, as fmt's %0*d does.
+func appendPadded(b []byte, v int64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], v, 10)
+	for range width - len(d) {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 // startAttempt numbers attempt n of e, planned for the given platform
@@ -179,10 +195,10 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	send := func() {
 		for _, c := range copies {
 			if c.concurrent {
-				p.enqueue(e.queue, func() { p.sendCopy(e, n, c) })
+				p.enqueue(e.sub.queue, func() { p.sendCopy(e, n, c) })
 			}
 		}
-		p.enqueue(e.queue, func() { p.deliver(e, n, seq, planned, out, copies) })
+		p.enqueue(e.sub.queue, func() { p.deliver(e, n, seq, planned, out, copies) })
 	}
 	if out.delay > 0 {
 		p.after(out.delay, attemptKey(e, n)+"/delayed", send, nil)
@@ -195,26 +211,22 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 type outgoing struct {
 	body      []byte
 	requestID string
-	header    http.Header
-	// masked lists the header names whose values the journal masks.
-	masked  []string
-	faults  []string // ids of the rules that changed this attempt
-	lostAck string   // id of a lost_ack rule that fired, if any
-	delay   time.Duration
+	// header belongs to this request alone: send passes it to the
+	// client without a copy.
+	header http.Header
+	// headerChanged is set when a fault rule changed header.
+	headerChanged bool
+	faults        []string // ids of the rules that changed this attempt
+	lostAck       string   // id of a lost_ack rule that fired, if any
+	delay         time.Duration
 }
 
 // newOutgoing returns attempt n of e before faults.
 func (p *Platform) newOutgoing(e *event, n int) outgoing {
-	out := outgoing{body: e.body, requestID: e.requestID, header: make(http.Header, 2+len(e.sub.Headers))}
+	out := outgoing{body: e.body, requestID: e.requestID, header: e.sub.header.Clone()}
 	if p.opts.RequestIDPerAttempt && n > 1 {
 		out.requestID = p.requestID(e.ID, n)
 		out.body = e.encode(func(pl *payload) { pl.RequestID = out.requestID })
-	}
-	out.header.Set("Content-Type", "application/json")
-	out.header.Set("User-Agent", "parashift-mock")
-	for k, v := range e.sub.Headers {
-		out.header.Set(k, v)
-		out.masked = append(out.masked, k)
 	}
 	return out
 }
@@ -261,11 +273,15 @@ func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out ou
 func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, out outgoing) (Delivery, error) {
 	sentAt, wall := p.clock.Now(), time.Now()
 	status, latency, err := p.send(e.sub.URL, out)
+	headers := e.sub.journalHeaders
+	if out.headerChanged {
+		headers = maskHeaders(out.header, e.sub.Headers)
+	}
 	d := Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.journalURL,
+		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.sub.journalURL,
 		PlannedAt: planned, SentAt: sentAt, Wall: wall, StatusCode: status,
-		Latency: latency, Outcome: OutcomeFailed, Headers: maskHeaders(out),
+		Latency: latency, Outcome: OutcomeFailed, Headers: headers,
 		Fault: strings.Join(out.faults, ","),
 	}
 	if err != nil {
@@ -276,14 +292,14 @@ func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, o
 	return d, err
 }
 
-// maskHeaders returns the attempt's headers for the journal, with the
-// configured headers' values masked.
-func maskHeaders(out outgoing) map[string]string {
-	h := make(map[string]string, len(out.header))
-	for k := range out.header {
-		h[k] = out.header.Get(k)
+// maskHeaders returns an attempt's header for the journal, with the
+// values of the configured headers masked.
+func maskHeaders(header http.Header, configured map[string]string) map[string]string {
+	h := make(map[string]string, len(header))
+	for k := range header {
+		h[k] = header.Get(k)
 	}
-	for _, k := range out.masked {
+	for k := range configured {
 		if _, sent := h[http.CanonicalHeaderKey(k)]; sent {
 			h[http.CanonicalHeaderKey(k)] = MaskedValue
 		}
@@ -342,7 +358,7 @@ func (p *Platform) send(url string, out outgoing) (int, time.Duration, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("build request: %w", err)
 	}
-	req.Header = out.header.Clone()
+	req.Header = out.header
 
 	start := time.Now()
 	resp, err := p.client.Do(req)

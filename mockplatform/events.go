@@ -44,14 +44,13 @@ type Event struct {
 // event is the dispatcher's working state for one Event.
 type event struct {
 	Event
-	sub       Subscription
+	sub       *activeSubscription
 	payload   payload
 	body      []byte // encoded with the event's request_id
 	requestID string
-	// journalURL is the subscription's URL with secrets masked.
-	journalURL string
-	// queue sends the event's attempts and copies.
-	queue *sendQueue
+	// chainKey names the subscription and document whose first
+	// attempts are sent in order, as "<subscription id>/<document id>".
+	chainKey string
 	// release ends the event's count of outstanding work exactly once.
 	release sync.Once
 	// order numbers the events in the order they fired, from 1.

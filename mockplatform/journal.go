@@ -52,7 +52,8 @@ type Delivery struct {
 	Latency time.Duration `json:"latency_ns"`
 	Outcome Outcome       `json:"outcome"`
 	// Headers are the request's headers with every value that may be a
-	// secret masked.
+	// secret masked. Records may share one map, so treat it as
+	// read-only.
 	Headers map[string]string `json:"headers,omitempty"`
 	// Fault lists the ids of the fault rules that acted on this record,
 	// separated by commas; empty when none did.

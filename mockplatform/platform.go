@@ -116,12 +116,16 @@ type Platform struct {
 	effects    *ring[Effect]
 	events     *eventTable
 
-	mu       sync.Mutex
-	subs     []Subscription
+	mu sync.Mutex
+	// subs is replaced, never changed in place, so emit can use it
+	// after releasing mu.
+	subs     []*activeSubscription
 	nextSub  int
 	profiles map[string]Profile
-	timers   map[*pendingTimer]struct{}
-	closed   bool
+	// plans holds each profile's plan, computed when it is added.
+	plans  map[string][]step
+	timers map[*pendingTimer]struct{}
+	closed bool
 	// stopping is closed when Shutdown starts. REST API requests that
 	// latency and hang faults hold wait on it, because
 	// http.Server.Shutdown waits for them but does not cancel their
@@ -166,6 +170,7 @@ func New(opts Options) (*Platform, error) {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		profiles: make(map[string]Profile),
+		plans:    make(map[string][]step),
 		timers:   make(map[*pendingTimer]struct{}),
 		chains:   make(map[string]*chain),
 		held:     make(map[string][]*event),
@@ -232,6 +237,7 @@ func New(opts Options) (*Platform, error) {
 
 	for _, pr := range BuiltinProfiles() {
 		p.profiles[pr.Name] = pr
+		p.plans[pr.Name] = pr.plan()
 	}
 	for _, pr := range opts.Profiles {
 		if err := p.AddProfile(pr); err != nil {
@@ -379,6 +385,7 @@ func (p *Platform) AddProfile(pr Profile) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.profiles[pr.Name] = pr.clone()
+	p.plans[pr.Name] = pr.plan()
 	return nil
 }
 
@@ -395,10 +402,17 @@ func (p *Platform) Profiles() []Profile {
 }
 
 func (p *Platform) profile(name string) (Profile, bool) {
+	pr, _, ok := p.profilePlan(name)
+	return pr, ok
+}
+
+// profilePlan returns the profile with the given name and its plan,
+// which the caller must not change.
+func (p *Platform) profilePlan(name string) (Profile, []step, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pr, ok := p.profiles[name]
-	return pr, ok
+	return pr, p.plans[name], ok
 }
 
 // profileNames lists the defined profile names for error messages. The
@@ -434,7 +448,9 @@ func (p *Platform) AddSubscription(s Subscription) (Subscription, error) {
 		return Subscription{}, fmt.Errorf("mockplatform: subscription id %q is taken: choose another id or delete the existing subscription", s.ID)
 	}
 	s = s.clone()
-	p.subs = append(p.subs, s)
+	// Clip makes append copy, so a slice emit still reads stays as it
+	// was.
+	p.subs = append(slices.Clip(p.subs), p.newActiveSubscription(s))
 	return s.clone(), nil
 }
 
@@ -448,7 +464,7 @@ func (p *Platform) RemoveSubscription(id string) bool {
 	if i < 0 {
 		return false
 	}
-	p.subs = slices.Delete(p.subs, i, i+1)
+	p.subs = slices.Delete(slices.Clone(p.subs), i, i+1)
 	return true
 }
 
@@ -459,13 +475,21 @@ func (p *Platform) Subscriptions() []Subscription {
 	defer p.mu.Unlock()
 	out := make([]Subscription, len(p.subs))
 	for i, s := range p.subs {
-		out[i] = s.clone()
+		out[i] = s.Subscription.clone()
 	}
 	return out
 }
 
+// activeSubscriptions returns the stored subscriptions, which the
+// caller must not change.
+func (p *Platform) activeSubscriptions() []*activeSubscription {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.subs
+}
+
 func (p *Platform) subIndex(id string) int {
-	return slices.IndexFunc(p.subs, func(s Subscription) bool { return s.ID == id })
+	return slices.IndexFunc(p.subs, func(s *activeSubscription) bool { return s.ID == id })
 }
 
 // AddRule validates a fault rule, assigns it an id if it has none, and

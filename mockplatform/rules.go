@@ -624,6 +624,15 @@ func (rs *rules) add(r Rule) (Rule, error) {
 	return r, nil
 }
 
+// hasActive reports whether a rule of the webhook kinds, or of the REST API
+// kinds when webhook is false, is active. Callers skip building a
+// subject when none is.
+func (rs *rules) hasActive(webhook bool) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return slices.ContainsFunc(rs.list, func(r *activeRule) bool { return r.Fault.Webhook() == webhook })
+}
+
 // remove deletes the rule with the given id and reports whether it
 // existed.
 func (rs *rules) remove(id string) bool {

@@ -65,6 +65,41 @@ func (s Subscription) label() string {
 	return fmt.Sprintf("for %q", redactURL(s.URL))
 }
 
+// activeSubscription is a stored subscription with the values that
+// every delivery to it shares, computed once when it is added. Nothing
+// in it changes afterwards.
+type activeSubscription struct {
+	Subscription
+	// journalURL is URL with secrets masked.
+	journalURL string
+	queue      *sendQueue
+	// header is the request header of an attempt before fault rules
+	// change it.
+	header http.Header
+	// journalHeaders is header as journal records show it, with the
+	// configured values masked. The records of attempts whose headers
+	// no fault rule changed share it.
+	journalHeaders map[string]string
+}
+
+// newActiveSubscription returns s with its shared delivery values. s
+// must be a clone that nothing else changes.
+func (p *Platform) newActiveSubscription(s Subscription) *activeSubscription {
+	header := make(http.Header, 2+len(s.Headers))
+	header.Set("Content-Type", "application/json")
+	header.Set("User-Agent", "parashift-mock")
+	for k, v := range s.Headers {
+		header.Set(k, v)
+	}
+	return &activeSubscription{
+		Subscription:   s,
+		journalURL:     redactURL(s.URL),
+		queue:          p.sendQueueFor(s.URL),
+		header:         header,
+		journalHeaders: maskHeaders(header, s.Headers),
+	}
+}
+
 // clone returns s with its own header map and topic slice.
 func (s Subscription) clone() Subscription {
 	s.Topics = slices.Clone(s.Topics)

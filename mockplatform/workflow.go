@@ -65,7 +65,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 			return Document{}, fmt.Errorf("mockplatform: upload: custom_fields.%s must be a profile name, got %v: use one of %s", ProfileField, v, p.profileNames())
 		}
 	}
-	prof, ok := p.profile(name)
+	prof, plan, ok := p.profilePlan(name)
 	if !ok {
 		return Document{}, fmt.Errorf("mockplatform: upload: profile %q is not defined: use one of %s", name, p.profileNames())
 	}
@@ -104,7 +104,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 	stored := p.store.add(doc)
 
 	p.emit(stored, TopicDocumentReceived)
-	p.scheduleSteps(stored.ID, prof, prof.plan(), 1)
+	p.scheduleSteps(stored.ID, prof, plan, 1)
 	return stored, nil
 }
 
@@ -114,10 +114,21 @@ func (p *Platform) scheduleSteps(id int64, prof Profile, plan []step, i int) {
 	if i >= len(plan) {
 		return
 	}
-	p.after(plan[i].after, fmt.Sprintf("step/%020d/%02d", id, i), func() {
+	p.after(plan[i].after, stepKey(id, i), func() {
 		p.fire(id, prof, plan[i].topic)
 		p.scheduleSteps(id, prof, plan, i+1)
 	}, nil)
+}
+
+// stepKey orders step i of a document's plan among the work due at one
+// instant: "step/<document id, 20 digits>/<i, 2 digits>".
+func stepKey(id int64, i int) string {
+	b := make([]byte, 0, len("step//")+20+2)
+	b = append(b, "step/"...)
+	b = appendPadded(b, id, 20)
+	b = append(b, '/')
+	b = appendPadded(b, int64(i), 2)
+	return string(b)
 }
 
 // fire moves the document to the state the topic marks and emits the
