@@ -147,7 +147,7 @@ func (p *Platform) showDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc, err := p.tenantDocument(tenantOf(r), id, stateOf(r).staleAt)
+	doc, err := p.tenantDocument(tenantOf(r), id, stateOf(r).staleAt, includeFields)
 	if err != nil {
 		return err
 	}
@@ -194,10 +194,11 @@ func documentID(r *http.Request) (int64, error) {
 }
 
 // tenantDocument returns the document as it was at the platform time
-// asOf (zero means now) if it belongs to tenant. Another tenant's
-// document is reported as not found, as if it did not exist.
-func (p *Platform) tenantDocument(tenant, id int64, asOf time.Time) (Document, error) {
-	doc, ok := p.store.getAsOf(id, asOf)
+// asOf (zero means now) if it belongs to tenant, with its extracted
+// fields when withFields is set. Another tenant's document is reported
+// as not found, as if it did not exist.
+func (p *Platform) tenantDocument(tenant, id int64, asOf time.Time, withFields bool) (Document, error) {
+	doc, ok := p.store.getAsOf(id, asOf, withFields)
 	if !ok || doc.TenantID != tenant {
 		return Document{}, documentNotFound(id)
 	}
@@ -289,7 +290,7 @@ func (p *Platform) listDocuments(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := stateOf(r)
-	docs, total := p.store.queryAsOf(st.staleAt, q.keep(st.tenant), q.desc, q.offset(), q.size)
+	docs, total := p.store.queryAsOf(st.staleAt, q.keep(st.tenant), q.desc, q.offset(), q.size, q.includeFields)
 
 	resp := listResponse{Data: make([]resourceObject, len(docs)), Links: q.links(total)}
 	for i, doc := range docs {

@@ -312,7 +312,8 @@ func newControlDocument(d Document) controlDocument {
 }
 
 func (p *Platform) handleControlDocuments(w http.ResponseWriter, r *http.Request) {
-	docs := p.Documents()
+	// The control API shows no extracted fields, so none are derived.
+	docs, _ := p.store.query(nil, false, 0, p.store.len(), false)
 	out := make([]controlDocument, len(docs))
 	for i, d := range docs {
 		out[i] = newControlDocument(d)
@@ -327,7 +328,7 @@ func (p *Platform) handleControlDocument(w http.ResponseWriter, r *http.Request)
 		writeError(w, errorf(CodeInvalidParameter, "Invalid id", "document id %q is not an integer", raw))
 		return
 	}
-	d, ok := p.Document(id)
+	d, ok := p.store.getAsOf(id, time.Time{}, false)
 	if !ok {
 		writeError(w, errorf(CodeNotFound, "Not found", "no document with id %d", id))
 		return
@@ -403,12 +404,13 @@ func (p *Platform) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []Event{}
-	for _, e := range p.Events() {
+	events, dropped := p.events.snapshot()
+	for _, e := range events {
 		if f.match(e.DocumentID, e.Subscription, e.Topic) && (state == "" || state == e.State) {
 			out = append(out, e)
 		}
 	}
-	writeControl(w, http.StatusOK, map[string]any{"events": out})
+	writeControl(w, http.StatusOK, map[string]any{"events": out, "dropped": dropped})
 }
 
 func (p *Platform) handleDeliveries(w http.ResponseWriter, r *http.Request) {

@@ -74,7 +74,7 @@ func (p *Platform) emit(doc Document, topic Topic) {
 				FiredAt:      now,
 			},
 			sub:      sub,
-			payload:  newPayload(doc, topic),
+			payload:  new(newPayload(doc, topic)),
 			chainKey: sub.ID + "/" + docID,
 		}
 		e.requestID = p.requestID(e.ID, 0)
@@ -233,7 +233,7 @@ func (p *Platform) newOutgoing(e *event, n int) outgoing {
 
 // encode returns e's payload, changed by edit, as JSON.
 func (e *event) encode(edit func(*payload)) []byte {
-	pl := e.payload
+	pl := *e.payload
 	edit(&pl)
 	body, _ := json.Marshal(pl) // the same payload encoded in emit
 	return body
@@ -333,13 +333,18 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 	})
 }
 
-// endEvent records that e was delivered, lost or dropped.
+// endEvent records that e was delivered, lost or dropped, and frees
+// what only its attempts needed. Copies of a duplicate rule may still
+// be queued, so such an event keeps its payload.
 func (p *Platform) endEvent(e *event, s EventState) {
 	now := p.clock.Now()
 	p.events.update(e, func(ev *Event) {
 		ev.State = s
 		ev.EndedAt = now
 	})
+	if e.duplicate == nil {
+		e.payload, e.body, e.requestID, e.chainKey = nil, nil, "", ""
+	}
 	p.releaseEvent(e)
 }
 

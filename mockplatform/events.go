@@ -41,11 +41,14 @@ type Event struct {
 	Faults []string `json:"faults,omitempty"`
 }
 
-// event is the dispatcher's working state for one Event.
+// event is the dispatcher's working state for one Event. When the
+// event ends, endEvent clears payload, body, requestID and chainKey,
+// unless a duplicate rule may still send copies, so the events table
+// keeps little more than the Event.
 type event struct {
 	Event
 	sub       *activeSubscription
-	payload   payload
+	payload   *payload
 	body      []byte // encoded with the event's request_id
 	requestID string
 	// chainKey names the subscription and document whose first
@@ -64,19 +67,48 @@ type event struct {
 	released  bool  // a held event was released; guarded by Platform.mu
 }
 
-// eventTable keeps every event in the order it fired.
+// eventTable keeps the events in the order they fired: every pending
+// event, and the newest ended ones up to the journal limit. When it
+// holds a quarter more events than the limit, it drops the oldest
+// ended events down to the limit and counts them, so it never holds
+// more than 1.25 times the limit plus the pending events.
 type eventTable struct {
-	mu    sync.Mutex
-	order []*event
+	mu      sync.Mutex
+	limit   int
+	order   []*event
+	fired   int64 // events added so far
+	dropped int64
 }
 
-func newEventTable() *eventTable { return &eventTable{} }
+func newEventTable(limit int) *eventTable { return &eventTable{limit: limit} }
 
 func (t *eventTable) add(e *event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.fired++
+	e.order = t.fired
 	t.order = append(t.order, e)
-	e.order = int64(len(t.order))
+	if len(t.order) > t.limit+t.limit/4 {
+		t.compact()
+	}
+}
+
+// compact drops the oldest ended events until at most limit events
+// are kept or only pending ones are left to drop. The caller holds
+// t.mu.
+func (t *eventTable) compact() {
+	excess := len(t.order) - t.limit
+	remaining := t.order[:0]
+	for _, e := range t.order {
+		if excess > 0 && e.State != EventPending {
+			excess--
+			t.dropped++
+			continue
+		}
+		remaining = append(remaining, e)
+	}
+	clear(t.order[len(remaining):])
+	t.order = remaining
 }
 
 // update changes e under the table's lock.
@@ -86,7 +118,9 @@ func (t *eventTable) update(e *event, fn func(*Event)) {
 	fn(&e.Event)
 }
 
-func (t *eventTable) snapshot() []Event {
+// snapshot returns copies of the kept events and how many ended
+// events were dropped.
+func (t *eventTable) snapshot() ([]Event, int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]Event, len(t.order))
@@ -94,7 +128,7 @@ func (t *eventTable) snapshot() []Event {
 		out[i] = e.Event
 		out[i].Faults = slices.Clone(e.Faults)
 	}
-	return out
+	return out, t.dropped
 }
 
 // noteFault adds a rule id to the event's faults once.
@@ -131,5 +165,19 @@ func (t *eventTable) count(s EventState) int {
 	return n
 }
 
-// Events returns every event in the order it fired.
-func (p *Platform) Events() []Event { return p.events.snapshot() }
+// Events returns the events in the order they fired: every pending
+// event and the newest ended ones. Once more events have ended than
+// the journal limit, the oldest ended ones are dropped, and
+// DroppedEvents counts them.
+func (p *Platform) Events() []Event {
+	events, _ := p.events.snapshot()
+	return events
+}
+
+// DroppedEvents returns how many ended events were dropped to respect
+// the journal limit.
+func (p *Platform) DroppedEvents() int64 {
+	p.events.mu.Lock()
+	defer p.events.mu.Unlock()
+	return p.events.dropped
+}

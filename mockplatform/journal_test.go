@@ -3,6 +3,7 @@ package mockplatform
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -55,5 +56,38 @@ func TestRingSnapshotSkipsUnfilledSlots(t *testing.T) {
 	}
 	if dropped != 0 {
 		t.Errorf("dropped = %d, want 0", dropped)
+	}
+}
+
+func TestEventTableDropsOldestEndedEvents(t *testing.T) {
+	const limit = 8
+	tbl := newEventTable(limit)
+	pending := &event{Event: Event{ID: "pending", State: EventPending}}
+	tbl.add(pending)
+	for i := range 2 * limit {
+		tbl.add(&event{Event: Event{ID: "ended-" + strconv.Itoa(i), State: EventDelivered}})
+	}
+
+	got, dropped := tbl.snapshot()
+	ids := make([]string, len(got))
+	for i, e := range got {
+		ids[i] = e.ID
+	}
+	// The table compacts to 8 events whenever it holds 11, so 17
+	// events end as 8 after the third compaction.
+	if len(got) != limit {
+		t.Errorf("table keeps %d events %v, want %d", len(got), ids, limit)
+	}
+	if ids[0] != "pending" {
+		t.Errorf("oldest kept event is %s, want the pending event", ids[0])
+	}
+	if ids[1] != "ended-9" || ids[len(ids)-1] != "ended-15" {
+		t.Errorf("kept ended events %s to %s, want ended-9 to ended-15", ids[1], ids[len(ids)-1])
+	}
+	if dropped != 9 {
+		t.Errorf("dropped = %d, want 9", dropped)
+	}
+	if pending.order != 1 {
+		t.Errorf("pending event order = %d, want 1", pending.order)
 	}
 }

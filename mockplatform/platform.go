@@ -83,7 +83,8 @@ type Options struct {
 	// gets 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
-	// JournalLimit bounds each journal; the oldest records are dropped
+	// JournalLimit bounds each journal: the deliveries, the requests,
+	// the effects and the ended events. The oldest records are dropped
 	// and counted past it. Zero means DefaultJournalLimit.
 	JournalLimit int
 
@@ -218,7 +219,7 @@ func New(opts Options) (*Platform, error) {
 	if p.opts.FirstDocumentID < 0 || p.opts.FirstDocumentID > MaxFirstDocumentID {
 		return nil, fmt.Errorf("mockplatform: first document id %d is out of range: use 1 to %d, so ids stay exact in JavaScript clients", p.opts.FirstDocumentID, MaxFirstDocumentID)
 	}
-	p.store = newStore(p.opts.FirstDocumentID)
+	p.store = newStore(p.opts.FirstDocumentID, p.extractFields)
 	p.started = p.clock.Now()
 	p.rules = &rules{seed: p.opts.Seed}
 	for _, r := range opts.Rules {
@@ -229,7 +230,7 @@ func New(opts Options) (*Platform, error) {
 	p.deliveries = newRing[Delivery](p.opts.JournalLimit)
 	p.requests = newRing[Request](p.opts.JournalLimit)
 	p.effects = newRing[Effect](p.opts.JournalLimit)
-	p.events = newEventTable()
+	p.events = newEventTable(p.opts.JournalLimit)
 	p.client = p.opts.HTTPClient
 	if p.client == nil {
 		p.client = newDeliveryClient()
@@ -516,7 +517,7 @@ func (p *Platform) Document(id int64) (Document, bool) { return p.store.get(id) 
 
 // Documents returns copies of every document in id order.
 func (p *Platform) Documents() []Document {
-	docs, _ := p.store.query(nil, false, 0, p.store.len())
+	docs, _ := p.store.query(nil, false, 0, p.store.len(), true)
 	return docs
 }
 

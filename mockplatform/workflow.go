@@ -89,7 +89,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 		CreatedAt:           now,
 		UpdatedAt:           now,
 		Profile:             prof.Name,
-		Topics:              []Topic{TopicDocumentReceived},
+		Topics:              append(make([]Topic, 0, len(plan)), TopicDocumentReceived),
 	}
 	for _, f := range in.Files {
 		doc.Files = append(doc.Files, File{
@@ -101,7 +101,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 	if doc.Name == "" && len(doc.Files) > 0 {
 		doc.Name = doc.Files[0].Name
 	}
-	stored := p.store.add(doc)
+	stored := p.store.add(doc, len(plan))
 
 	p.emit(stored, TopicDocumentReceived)
 	p.scheduleSteps(stored.ID, prof, plan, 1)
@@ -136,7 +136,7 @@ func stepKey(id int64, i int) string {
 // the document after any webhook of the topic sees this step or later.
 func (p *Platform) fire(id int64, prof Profile, topic Topic) {
 	now := p.clock.Now()
-	doc, ok := p.store.update(id, func(d *Document) {
+	doc, ok := p.store.update(id, false, func(d *storedDocument) {
 		d.Status = topic.Status()
 		d.WorkflowStep = topic.Stage()
 		if topic == TopicProcessingFailed {
@@ -146,9 +146,9 @@ func (p *Platform) fire(id int64, prof Profile, topic Topic) {
 		d.Topics = append(d.Topics, topic)
 		switch topic {
 		case TopicAutoClassification:
-			d.DocumentType = p.documentType(d, prof)
+			d.DocumentType = p.documentType(&d.Document, prof)
 		case TopicAutoExtractionDone:
-			d.Fields = p.extractFields(d)
+			d.extracted = true
 		}
 	})
 	if !ok {
@@ -204,7 +204,7 @@ func (p *Platform) extractFields(d *Document) []Field {
 func (p *Platform) PatchDocument(tenant, id int64, patch Patch) (doc Document, ok bool) {
 	now := p.clock.Now()
 	owned := false
-	doc, ok = p.store.update(id, func(d *Document) {
+	doc, ok = p.store.update(id, true, func(d *storedDocument) {
 		if d.TenantID != tenant {
 			return
 		}
