@@ -2,7 +2,6 @@ package mockplatform
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,7 +41,7 @@ func BenchmarkPayloadEncoding(b *testing.B) {
 	for b.Loop() {
 		pl := newPayload(doc, TopicDocumentReceived)
 		pl.RequestID = "dddc8b2ab57d333f8afa4ba45dd4436e"
-		if _, err := json.Marshal(pl); err != nil {
+		if _, err := pl.marshal(); err != nil {
 			b.Fatal(err)
 		}
 	}

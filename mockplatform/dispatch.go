@@ -3,7 +3,6 @@ package mockplatform
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +78,7 @@ func (p *Platform) emit(doc Document, topic Topic) {
 		}
 		e.requestID = p.requestID(e.ID, 0)
 		e.payload.RequestID = e.requestID
-		body, err := json.Marshal(e.payload)
+		body, err := e.payload.marshal()
 		if err != nil {
 			// The payload holds decoded JSON values only, so this is a
 			// programming error; the event still counts as pending,
@@ -235,7 +234,7 @@ func (p *Platform) newOutgoing(e *event, n int) outgoing {
 func (e *event) encode(edit func(*payload)) []byte {
 	pl := *e.payload
 	edit(&pl)
-	body, _ := json.Marshal(pl) // the same payload encoded in emit
+	body, _ := pl.marshal() // the same payload encoded in emit
 	return body
 }
 

@@ -1,6 +1,7 @@
 package mockplatform
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -34,6 +35,10 @@ type payloadAttributes struct {
 	DocumentID   int64          `json:"document_id"`
 }
 
+// noCustomFields is the custom_fields of every payload whose document
+// has none. Payloads are only encoded, never changed, so they share it.
+var noCustomFields = map[string]any{}
+
 // newPayload returns the payload for doc as the topic left it, without
 // a request_id.
 func newPayload(doc Document, topic Topic) payload {
@@ -46,7 +51,7 @@ func newPayload(doc Document, topic Topic) payload {
 		DocumentID:   doc.ID,
 	}
 	if attrs.CustomFields == nil {
-		attrs.CustomFields = map[string]any{}
+		attrs.CustomFields = noCustomFields
 	}
 	if doc.SLADeadline != nil {
 		s := formatTime(*doc.SLADeadline)
@@ -62,4 +67,81 @@ func newPayload(doc Document, topic Topic) payload {
 		Attributes: attrs,
 		Topic:      topic,
 	}
+}
+
+// marshal returns pl as JSON, byte for byte as json.Marshal encodes
+// it, in one allocation of the exact size when pl has no custom fields
+// and its strings need no escaping. A webhook's payload is encoded for
+// every event, so this is about twice as fast as json.Marshal; the
+// tests compare the two on payloads with every kind of value.
+func (pl *payload) marshal() ([]byte, error) {
+	var fields []byte
+	if len(pl.Attributes.CustomFields) > 0 {
+		var err error
+		if fields, err = json.Marshal(pl.Attributes.CustomFields); err != nil {
+			return nil, err
+		}
+	}
+	a := &pl.Attributes
+	b := make([]byte, 0, 256+len(pl.ID)+len(a.CreatedAt)+len(a.UpdatedAt)+len(pl.RequestID)+len(fields)+
+		stringLen(a.SLADeadline)+stringLen(a.ExternalID))
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, pl.ID)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, pl.Type)
+	b = append(b, `,"attributes":{"status":`...)
+	b = appendJSONString(b, string(a.Status))
+	b = append(b, `,"tenant_id":`...)
+	b = strconv.AppendInt(b, a.TenantID, 10)
+	b = append(b, `,"sla_deadline":`...)
+	b = appendJSONStringOrNull(b, a.SLADeadline)
+	b = append(b, `,"custom_fields":`...)
+	if fields == nil {
+		b = append(b, "{}"...)
+	} else {
+		b = append(b, fields...)
+	}
+	b = append(b, `,"external_id":`...)
+	b = appendJSONStringOrNull(b, a.ExternalID)
+	b = append(b, `,"created_at":`...)
+	b = appendJSONString(b, a.CreatedAt)
+	b = append(b, `,"updated_at":`...)
+	b = appendJSONString(b, a.UpdatedAt)
+	b = append(b, `,"document_id":`...)
+	b = strconv.AppendInt(b, a.DocumentID, 10)
+	b = append(b, `},"request_id":`...)
+	b = appendJSONString(b, pl.RequestID)
+	b = append(b, `,"topic":`...)
+	b = appendJSONString(b, string(pl.Topic))
+	return append(b, '}'), nil
+}
+
+func stringLen(s *string) int {
+	if s == nil {
+		return 0
+	}
+	return len(*s)
+}
+
+func appendJSONStringOrNull(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, *s)
+}
+
+// appendJSONString appends s as a JSON string. Printable ASCII other
+// than the characters json.Marshal escapes is copied as it is, and
+// any other string is left to json.Marshal, so the result is always
+// the one json.Marshal gives.
+func appendJSONString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s) // a string always encodes
+			return append(b, quoted...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
