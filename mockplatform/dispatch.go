@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +56,8 @@ func DeliveryTransport() *http.Transport {
 }
 
 // emit creates one event per subscription that wants the topic and
-// dispatches each. doc is the document as the topic left it.
+// dispatches each. doc is the document as the topic left it, a
+// shallow copy whose maps and slices emit only reads.
 func (p *Platform) emit(doc Document, topic Topic) {
 	now := p.clock.Now()
 	docID := strconv.FormatInt(doc.ID, 10)
@@ -142,13 +144,14 @@ func (p *Platform) firstAttemptDone(e *event) {
 			delete(p.chains, key)
 		}
 	}
+	ready := p.heldBefore(key, e.order)
 	p.mu.Unlock()
 	if next != nil {
 		// Through the clock, so that on a manual clock the start is
 		// ordered with the other work of this instant.
 		p.after(0, attemptKey(next, 1), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
 	}
-	p.releaseHeld(key, e.order)
+	p.releaseHeld(ready)
 }
 
 // attemptKey orders attempt n of e among the work due at one instant:
@@ -210,8 +213,9 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 type outgoing struct {
 	body      []byte
 	requestID string
-	// header belongs to this request alone: send passes it to the
-	// client without a copy.
+	// header is the subscription's shared header until a fault rule
+	// changes it through editHeader, which copies it first. The HTTP
+	// client only reads a request's header, so attempts can share it.
 	header http.Header
 	// headerChanged is set when a fault rule changed header.
 	headerChanged bool
@@ -222,12 +226,22 @@ type outgoing struct {
 
 // newOutgoing returns attempt n of e before faults.
 func (p *Platform) newOutgoing(e *event, n int) outgoing {
-	out := outgoing{body: e.body, requestID: e.requestID, header: e.sub.header.Clone()}
+	out := outgoing{body: e.body, requestID: e.requestID, header: e.sub.header}
 	if p.opts.RequestIDPerAttempt && n > 1 {
 		out.requestID = p.requestID(e.ID, n)
 		out.body = e.encode(func(pl *payload) { pl.RequestID = out.requestID })
 	}
 	return out
+}
+
+// editHeader returns the attempt's own header for a fault rule to
+// change, copying the shared one the first time.
+func (out *outgoing) editHeader() http.Header {
+	if !out.headerChanged {
+		out.header = out.header.Clone()
+		out.headerChanged = true
+	}
+	return out.header
 }
 
 // encode returns e's payload, changed by edit, as JSON.
@@ -271,7 +285,7 @@ func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out ou
 // error, if any.
 func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, out outgoing) (Delivery, error) {
 	sentAt, wall := p.clock.Now(), time.Now()
-	status, latency, err := p.send(e.sub.URL, out)
+	status, latency, err := p.send(e.sub, out)
 	headers := e.sub.journalHeaders
 	if out.headerChanged {
 		headers = maskHeaders(out.header, e.sub.Headers)
@@ -353,19 +367,19 @@ func (p *Platform) releaseEvent(e *event) {
 	e.release.Do(p.outstanding.done)
 }
 
-// send POSTs the attempt to url and returns the status and the
-// latency. A non-nil error means no response arrived.
-func (p *Platform) send(url string, out outgoing) (int, time.Duration, error) {
+// send POSTs the attempt to the subscription's URL and returns the
+// status and the latency. A non-nil error means no response arrived.
+func (p *Platform) send(sub *activeSubscription, out outgoing) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.AttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(out.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(out.body))
 	if err != nil {
 		return 0, 0, fmt.Errorf("build request: %w", err)
 	}
 	req.Header = out.header
 
 	start := time.Now()
-	resp, err := p.client.Do(req)
+	resp, err := p.do(req, sub)
 	if err != nil {
 		return 0, time.Since(start), describeSendError(err, p.opts.AttemptTimeout)
 	}
@@ -374,6 +388,27 @@ func (p *Platform) send(url string, out outgoing) (int, time.Duration, error) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp.StatusCode, time.Since(start), nil
+}
+
+// do sends req to sub through the platform's client. The default
+// client's transport is called directly, because http.Client.Do
+// copies the header of every request for redirects, which the
+// platform never follows. On that path, do adds the Authorization
+// header of the URL's user information and wraps errors as
+// http.Client.Do does, so both paths send and record the same.
+func (p *Platform) do(req *http.Request, sub *activeSubscription) (*http.Response, error) {
+	if p.transport == nil {
+		return p.client.Do(req)
+	}
+	if sub.basicAuth != "" && req.Header.Get("Authorization") == "" {
+		req.Header = req.Header.Clone()
+		req.Header.Set("Authorization", sub.basicAuth)
+	}
+	resp, err := p.transport.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: sub.errorURL, Err: err}
+	}
+	return resp, nil
 }
 
 // describeSendError shortens a client error to what a reader of the

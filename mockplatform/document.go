@@ -117,6 +117,10 @@ func cloneJSONValue(v any) any {
 // store keeps every document in upload order, with the history of
 // each document's workflow state. Ids are assigned in order from
 // firstID, so docs[i] has id firstID+i.
+//
+// A stored document's maps and slices are replaced, never changed in
+// place, except that fire appends to Topics. A shallow copy can
+// therefore share them, as long as its holder only reads them.
 type store struct {
 	mu      sync.RWMutex
 	firstID int64
@@ -185,9 +189,9 @@ func newStore(firstID int64, fields func(*Document) []Field) *store {
 	return &store{firstID: firstID, fields: fields}
 }
 
-// add assigns d the next id, stores it and returns the stored copy.
-// versions is the number of changes the workflow will make, so the
-// history needs no reallocation.
+// add assigns d the next id, stores it and returns a shallow copy of
+// the stored document. versions is the number of changes the workflow
+// will make, so the history needs no reallocation.
 func (s *store) add(d Document, versions int) Document {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,7 +199,7 @@ func (s *store) add(d Document, versions int) Document {
 	sd := &storedDocument{Document: d}
 	sd.history = append(make([]version, 0, max(versions, 1)), versionOf(sd))
 	s.docs = append(s.docs, sd)
-	return s.copyOf(sd, false)
+	return sd.Document
 }
 
 // lookup returns the stored document with the given id. The caller
@@ -213,7 +217,9 @@ func (s *store) lookup(id int64) (*storedDocument, bool) {
 func (s *store) copyOf(d *storedDocument, withFields bool) Document {
 	c := d.clone()
 	if withFields && d.extracted {
-		c.Fields = s.fields(&c)
+		// Derived from d rather than &c, which would move c to the
+		// heap on every call.
+		c.Fields = s.fields(&d.Document)
 	}
 	return c
 }
@@ -251,11 +257,12 @@ func (s *store) owner(id int64) (tenant int64, externalID string, ok bool) {
 }
 
 // update applies fn to the stored document under the store's lock and
-// returns a copy of the result, with its extracted fields when
-// withFields is set. fn must not call back into the store. A change to
-// the workflow state or to updated_at is appended to the document's
-// history, which is how fire and PatchDocument record their versions.
-func (s *store) update(id int64, withFields bool, fn func(*storedDocument)) (Document, bool) {
+// returns the result: a deep copy with the extracted fields when deep
+// is set, else a shallow copy. fn must not call back into the store. A
+// change to the workflow state or to updated_at is appended to the
+// document's history, which is how fire and PatchDocument record their
+// versions.
+func (s *store) update(id int64, deep bool, fn func(*storedDocument)) (Document, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.lookup(id)
@@ -266,7 +273,10 @@ func (s *store) update(id int64, withFields bool, fn func(*storedDocument)) (Doc
 	if v := versionOf(d); len(d.history) == 0 || !v.equal(d.history[len(d.history)-1]) {
 		d.history = append(d.history, v)
 	}
-	return s.copyOf(d, withFields), true
+	if !deep {
+		return d.Document, true
+	}
+	return s.copyOf(d, true), true
 }
 
 // asOf returns a shallow copy of d with the workflow state of its

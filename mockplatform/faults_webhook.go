@@ -122,8 +122,7 @@ func corrupt(e *event, out *outgoing, c Corruption) {
 	case CorruptTruncated:
 		out.body = out.body[:len(out.body)/2]
 	case CorruptContentType:
-		out.header.Set("Content-Type", "text/plain; charset=utf-8")
-		out.headerChanged = true
+		out.editHeader().Set("Content-Type", "text/plain; charset=utf-8")
 	case CorruptUnknownTopic:
 		out.body = e.encode(func(pl *payload) {
 			pl.RequestID = out.requestID
@@ -165,12 +164,11 @@ func damageHeaders(sub Subscription, out *outgoing, r Rule) bool {
 			continue
 		}
 		changed = true
-		out.headerChanged = true
 		if r.HeaderMode == HeaderWrong {
-			out.header.Set(name, "wrong-value-from-fault-rule-"+r.ID)
+			out.editHeader().Set(name, "wrong-value-from-fault-rule-"+r.ID)
 			continue
 		}
-		out.header.Del(name)
+		out.editHeader().Del(name)
 	}
 	return changed
 }
@@ -229,17 +227,20 @@ func (p *Platform) hold(e *event) {
 	p.after(e.reorder.Delay, attemptKey(e, 1)+"/hold", func() { p.release(e) }, nil)
 }
 
-// releaseHeld releases the events held for the chain key that fired
-// before the event numbered before.
-func (p *Platform) releaseHeld(key string, before int64) {
-	p.mu.Lock()
+// heldBefore returns the events held for the chain key that fired
+// before the event numbered before. The caller holds p.mu.
+func (p *Platform) heldBefore(key string, before int64) []*event {
 	var ready []*event
 	for _, e := range p.held[key] {
 		if e.order < before {
 			ready = append(ready, e)
 		}
 	}
-	p.mu.Unlock()
+	return ready
+}
+
+// releaseHeld releases the held events that heldBefore returned.
+func (p *Platform) releaseHeld(ready []*event) {
 	for _, e := range ready {
 		p.after(0, attemptKey(e, 1), func() { p.release(e) }, nil)
 	}

@@ -103,11 +103,14 @@ type Options struct {
 // Platform is a running fake of the platform. Create one with New or
 // Start; its methods are safe for concurrent use.
 type Platform struct {
-	opts    Options
-	clock   clock.Clock
-	log     *slog.Logger
-	client  *http.Client
-	handler http.Handler
+	opts   Options
+	clock  clock.Clock
+	log    *slog.Logger
+	client *http.Client
+	// transport is the default client's transport, which do calls
+	// directly; nil when Options.HTTPClient is set.
+	transport http.RoundTripper
+	handler   http.Handler
 
 	store      *store
 	rules      *rules
@@ -234,6 +237,7 @@ func New(opts Options) (*Platform, error) {
 	p.client = p.opts.HTTPClient
 	if p.client == nil {
 		p.client = newDeliveryClient()
+		p.transport = p.client.Transport
 	}
 
 	for _, pr := range BuiltinProfiles() {

@@ -133,7 +133,12 @@ func (p *Platform) runDueBatch() {
 	batch := p.due
 	p.due = nil
 	p.mu.Unlock()
-	slices.SortStableFunc(batch, func(a, b dueCall) int { return strings.Compare(a.key, b.key) })
+	byKey := func(a, b dueCall) int { return strings.Compare(a.key, b.key) }
+	// Timers due at one instant often fire in key order already, such
+	// as the steps of documents uploaded one after another.
+	if !slices.IsSortedFunc(batch, byKey) {
+		slices.SortStableFunc(batch, byKey)
+	}
 	for _, c := range batch {
 		p.runDue(c.fn)
 	}

@@ -1,6 +1,7 @@
 package mockplatform
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -80,6 +81,13 @@ type activeSubscription struct {
 	// configured values masked. The records of attempts whose headers
 	// no fault rule changed share it.
 	journalHeaders map[string]string
+	// basicAuth is the Authorization value that the URL's user
+	// information gives, as http.Client sends it; empty without user
+	// information.
+	basicAuth string
+	// errorURL is URL with any password replaced by "***", as errors
+	// of http.Client.Do show it.
+	errorURL string
 }
 
 // newActiveSubscription returns s with its shared delivery values. s
@@ -91,13 +99,24 @@ func (p *Platform) newActiveSubscription(s Subscription) *activeSubscription {
 	for k, v := range s.Headers {
 		header.Set(k, v)
 	}
-	return &activeSubscription{
+	a := &activeSubscription{
 		Subscription:   s,
 		journalURL:     redactURL(s.URL),
 		queue:          p.sendQueueFor(s.URL),
 		header:         header,
 		journalHeaders: maskHeaders(header, s.Headers),
+		errorURL:       s.URL,
 	}
+	// Validate has parsed the URL, so the error cannot happen.
+	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
+		password, hasPassword := u.User.Password()
+		credentials := u.User.Username() + ":" + password
+		a.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(credentials))
+		if hasPassword {
+			a.errorURL = strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1)
+		}
+	}
+	return a
 }
 
 // clone returns s with its own header map and topic slice.

@@ -105,7 +105,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 
 	p.emit(stored, TopicDocumentReceived)
 	p.scheduleSteps(stored.ID, prof, plan, 1)
-	return stored, nil
+	return stored.clone(), nil
 }
 
 // scheduleSteps schedules step i of the plan and, when it has fired,
@@ -132,7 +132,7 @@ func stepKey(id int64, i int) string {
 }
 
 // fire moves the document to the state the topic marks and emits the
-// topic's events. The store is updated first, so a consumer that reads
+// topic's events, which only read the shallow copy of the document. The store is updated first, so a consumer that reads
 // the document after any webhook of the topic sees this step or later.
 func (p *Platform) fire(id int64, prof Profile, topic Topic) {
 	now := p.clock.Now()
