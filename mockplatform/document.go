@@ -234,14 +234,23 @@ func (s *store) get(id int64) (Document, bool) {
 // at t, as asOf describes. A zero t means its current state. The copy
 // has the extracted fields only when withFields is set.
 func (s *store) getAsOf(id int64, t time.Time, withFields bool) (Document, bool) {
+	view, ok := s.viewAsOf(id, t, withFields)
+	if !ok {
+		return Document{}, false
+	}
+	return view.clone(), true
+}
+
+// viewAsOf is getAsOf without the deep copy: the view shares the
+// stored document's maps and slices, which its holder must only read.
+func (s *store) viewAsOf(id int64, t time.Time, withFields bool) (Document, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	d, ok := s.lookup(id)
 	if !ok {
 		return Document{}, false
 	}
-	view := s.asOf(d, t, withFields)
-	return view.clone(), true
+	return s.asOf(d, t, withFields), true
 }
 
 // owner returns the tenant and external_id of the document with the

@@ -20,6 +20,8 @@ func payloadCases() []payload {
 		"b": []any{json.Number("1.50"), true, nil, "x<y"},
 		"a": map[string]any{"nested": "ü", "html": "<script>"},
 	}
+	flat := benchDocument()
+	flat.CustomFields = map[string]any{"b": true, "a": "x<y&z", "c": nil, "ä": "é\n", "": "empty key"}
 	empty := benchDocument()
 	empty.CustomFields = nil
 	empty.ExternalID = ""
@@ -27,6 +29,7 @@ func payloadCases() []payload {
 		newPayload(plain, TopicDocumentReceived),
 		newPayload(withAll, TopicProcessingFinished),
 		newPayload(empty, UnknownTopic),
+		newPayload(flat, TopicSeparationDone),
 	}
 	for i := range cases {
 		cases[i].RequestID = "dddc8b2ab57d333f8afa4ba45dd4436e"
