@@ -84,9 +84,11 @@ func BenchmarkScheduleAdvance(b *testing.B) {
 	}
 }
 
-// answerTransport answers every request with 204 without a network
-// and signals when it has answered target requests.
+// answerTransport answers every request without a network and signals
+// when it has answered target requests.
 type answerTransport struct {
+	// status is the status of every response; zero means 204.
+	status int
 	count  atomic.Int64
 	target atomic.Int64
 	done   chan struct{}
@@ -98,7 +100,11 @@ func (t *answerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.count.Add(1) == t.target.Load() {
 		close(t.done)
 	}
-	return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	status := t.status
+	if status == 0 {
+		status = http.StatusNoContent
+	}
+	return &http.Response{StatusCode: status, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 }
 
 // BenchmarkDelivery uploads a document and delivers its
@@ -127,6 +133,42 @@ func BenchmarkDelivery(b *testing.B) {
 		}
 	}
 	<-tr.done
+}
+
+// BenchmarkRetryInstant sends attempts that fail with 500, each at an
+// instant of its own on a manual clock, through a transport that
+// answers at once: the platform's cost per instant of virtual time,
+// from firing the retry's timer to scheduling the next one.
+func BenchmarkRetryInstant(b *testing.B) {
+	tr := &answerTransport{status: http.StatusInternalServerError, done: make(chan struct{})}
+	p, err := New(Options{
+		Clock:      clock.NewManual(benchEpoch),
+		HTTPClient: &http.Client{Transport: tr},
+		Subscriptions: []Subscription{{
+			URL: "http://127.0.0.1:9/webhooks", Topics: []Topic{TopicDocumentReceived},
+		}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		// 9 attempts per event at 9 instants, so b.N is rounded up to
+		// whole events.
+		b.StopTimer()
+		if _, err := p.Upload(Upload{TenantID: DefaultTenant, Profile: "fail-inbound"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for n := 1; n <= MaxRetries; n++ {
+			if err := p.Advance(ctx, RetryDelay(n)+MaxJitter); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*MaxRetries), "ns/instant")
 }
 
 // BenchmarkShowDocument serves GET /v2/documents/{id} through the

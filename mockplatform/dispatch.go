@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -194,13 +195,18 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	}
 	p.applyAttemptFaults(e, n, &out)
 	copies := p.planCopies(e, n)
+	deliver := func() { p.deliver(e, n, seq, planned, out, copies) }
+	if out.delay == 0 && copies == nil {
+		p.enqueue(e.sub.queue, deliver)
+		return
+	}
 	send := func() {
 		for _, c := range copies {
 			if c.concurrent {
 				p.enqueue(e.sub.queue, func() { p.sendCopy(e, n, c) })
 			}
 		}
-		p.enqueue(e.sub.queue, func() { p.deliver(e, n, seq, planned, out, copies) })
+		p.enqueue(e.sub.queue, deliver)
 	}
 	if out.delay > 0 {
 		p.after(out.delay, attemptKey(e, n)+"/delayed", send, nil)
@@ -323,22 +329,30 @@ func maskHeaders(header http.Header, configured map[string]string) map[string]st
 // retryOrLose schedules the retry after failed attempt n, or marks the
 // event lost when n was the last attempt.
 func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
-	reason := fmt.Sprintf("status %d", status)
-	if sendErr != nil {
-		reason = sendErr.Error()
+	// The arguments of a log call are built even when its level is
+	// off, so each call is made only when the logger takes it.
+	reason := func() string {
+		if sendErr != nil {
+			return sendErr.Error()
+		}
+		return "status " + strconv.Itoa(status)
 	}
 	if n > MaxRetries {
-		p.log.Error("webhook lost after every attempt failed",
-			"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
-			"topic", e.Topic, "attempts", n, "last_error", reason)
+		if p.log.Enabled(context.Background(), slog.LevelError) {
+			p.log.Error("webhook lost after every attempt failed",
+				"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
+				"topic", e.Topic, "attempts", n, "last_error", reason())
+		}
 		p.endEvent(e, EventLost)
 		return
 	}
 	wait := RetryDelay(n) + p.jitter(e.ID, n)
 	planned := p.clock.Now().Add(wait)
-	p.log.Warn("webhook attempt failed",
-		"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
-		"topic", e.Topic, "attempt", n, "error", reason, "retry_in", wait)
+	if p.log.Enabled(context.Background(), slog.LevelWarn) {
+		p.log.Warn("webhook attempt failed",
+			"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
+			"topic", e.Topic, "attempt", n, "error", reason(), "retry_in", wait)
+	}
 	p.after(wait, attemptKey(e, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
@@ -141,6 +142,12 @@ type Platform struct {
 	// queues holds the send queue of each webhook URL.
 	queuesMu sync.Mutex
 	queues   map[string]*sendQueue
+
+	// batching is set while Advance runs the callbacks of one instant,
+	// and batch holds the attempts they start; see sendBatch.
+	batching atomic.Bool
+	batchMu  sync.Mutex
+	batch    []queuedSend
 
 	// advancing is set while Advance steps the manual clock; timer
 	// callbacks then queue in due instead of running at once.

@@ -139,25 +139,27 @@ func (p *Platform) runDueBatch() {
 	if !slices.IsSortedFunc(batch, byKey) {
 		slices.SortStableFunc(batch, byKey)
 	}
+	p.collectSends()
 	for _, c := range batch {
 		p.runDue(c.fn)
 	}
+	p.sendBatch()
 }
 
 // tracker counts units of work and lets callers wait until none is
 // left.
 type tracker struct {
-	mu    sync.Mutex
-	n     int
-	zeroC chan struct{} // closed when n drops to zero; nil while n is zero
+	mu sync.Mutex
+	n  int
+	// zeroC is made by wait while n is above zero, and closed and
+	// cleared when n drops to zero, so work that no caller waits for
+	// makes no channel.
+	zeroC chan struct{}
 }
 
 func (t *tracker) add() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.n == 0 {
-		t.zeroC = make(chan struct{})
-	}
 	t.n++
 }
 
@@ -166,7 +168,7 @@ func (t *tracker) done() {
 	defer t.mu.Unlock()
 	t.n--
 	switch {
-	case t.n == 0:
+	case t.n == 0 && t.zeroC != nil:
 		close(t.zeroC)
 		t.zeroC = nil
 	case t.n < 0:
@@ -177,11 +179,15 @@ func (t *tracker) done() {
 // wait blocks until the count is zero or ctx is done.
 func (t *tracker) wait(ctx context.Context) error {
 	t.mu.Lock()
-	c := t.zeroC
-	t.mu.Unlock()
-	if c == nil {
+	if t.n == 0 {
+		t.mu.Unlock()
 		return nil
 	}
+	if t.zeroC == nil {
+		t.zeroC = make(chan struct{})
+	}
+	c := t.zeroC
+	t.mu.Unlock()
 	select {
 	case <-c:
 		// The count may have risen again since; callers that need a
