@@ -364,11 +364,7 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 // what only its attempts needed. Copies of a duplicate rule may still
 // be queued, so such an event keeps its payload.
 func (p *Platform) endEvent(e *event, s EventState) {
-	now := p.clock.Now()
-	p.events.update(e, func(ev *Event) {
-		ev.State = s
-		ev.EndedAt = now
-	})
+	p.events.end(e, s, p.clock.Now())
 	if e.duplicate == nil {
 		e.payload, e.body, e.requestID, e.chainKey = nil, nil, "", ""
 	}

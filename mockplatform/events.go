@@ -68,15 +68,18 @@ type event struct {
 }
 
 // eventTable keeps the events in the order they fired: every pending
-// event, and the newest ended ones up to the journal limit. When it
-// holds a quarter more events than the limit, it drops the oldest
-// ended events down to the limit and counts them, so it never holds
-// more than 1.25 times the limit plus the pending events.
+// event, and the ended ones up to the journal limit. When a quarter
+// more events than the limit have ended, it drops the oldest ended
+// events down to the limit and counts them, so it never holds more
+// than the pending events and 1.25 times the limit. Compacting only
+// then keeps its cost in proportion to the events that ended, also
+// while a burst holds many more events pending than the limit.
 type eventTable struct {
 	mu      sync.Mutex
 	limit   int
 	order   []*event
 	fired   int64 // events added so far
+	ended   int   // ended events in order
 	dropped int64
 }
 
@@ -88,20 +91,30 @@ func (t *eventTable) add(e *event) {
 	t.fired++
 	e.order = t.fired
 	t.order = append(t.order, e)
-	if len(t.order) > t.limit+t.limit/4 {
+}
+
+// end records that e was delivered, lost or dropped at the platform
+// time at.
+func (t *eventTable) end(e *event, s EventState, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e.State = s
+	e.EndedAt = at
+	t.ended++
+	if t.ended > t.limit+t.limit/4 {
 		t.compact()
 	}
 }
 
-// compact drops the oldest ended events until at most limit events
-// are kept or only pending ones are left to drop. The caller holds
-// t.mu.
+// compact drops the oldest ended events until limit of them are
+// left. The caller holds t.mu.
 func (t *eventTable) compact() {
-	excess := len(t.order) - t.limit
+	excess := t.ended - t.limit
 	remaining := t.order[:0]
 	for _, e := range t.order {
 		if excess > 0 && e.State != EventPending {
 			excess--
+			t.ended--
 			t.dropped++
 			continue
 		}

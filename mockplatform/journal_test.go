@@ -64,8 +64,17 @@ func TestEventTableDropsOldestEndedEvents(t *testing.T) {
 	tbl := newEventTable(limit)
 	pending := &event{Event: Event{ID: "pending", State: EventPending}}
 	tbl.add(pending)
-	for i := range 2 * limit {
-		tbl.add(&event{Event: Event{ID: "ended-" + strconv.Itoa(i), State: EventDelivered}})
+	events := make([]*event, 2*limit+1)
+	for i := range events {
+		events[i] = &event{Event: Event{ID: "event-" + strconv.Itoa(i), State: EventPending}}
+		tbl.add(events[i])
+	}
+	// Adding pending events never drops one, however many there are.
+	if got, dropped := tbl.snapshot(); len(got) != len(events)+1 || dropped != 0 {
+		t.Fatalf("table keeps %d events and dropped %d before any ended, want %d and 0", len(got), dropped, len(events)+1)
+	}
+	for _, e := range events {
+		tbl.end(e, EventDelivered, benchEpoch)
 	}
 
 	got, dropped := tbl.snapshot()
@@ -73,16 +82,16 @@ func TestEventTableDropsOldestEndedEvents(t *testing.T) {
 	for i, e := range got {
 		ids[i] = e.ID
 	}
-	// The table compacts to 8 events whenever it holds 11, so 17
-	// events end as 8 after the third compaction.
-	if len(got) != limit {
-		t.Errorf("table keeps %d events %v, want %d", len(got), ids, limit)
+	// The table compacts to 8 ended events whenever 11 have ended, so
+	// the 17th ending triggers the third compaction.
+	if len(got) != 1+limit {
+		t.Errorf("table keeps %d events %v, want the pending one and %d ended", len(got), ids, limit)
 	}
 	if ids[0] != "pending" {
 		t.Errorf("oldest kept event is %s, want the pending event", ids[0])
 	}
-	if ids[1] != "ended-9" || ids[len(ids)-1] != "ended-15" {
-		t.Errorf("kept ended events %s to %s, want ended-9 to ended-15", ids[1], ids[len(ids)-1])
+	if ids[1] != "event-9" || ids[len(ids)-1] != "event-16" {
+		t.Errorf("kept ended events %s to %s, want event-9 to event-16", ids[1], ids[len(ids)-1])
 	}
 	if dropped != 9 {
 		t.Errorf("dropped = %d, want 9", dropped)
