@@ -106,16 +106,16 @@ func (p *Platform) dispatch(e *event, externalID string) {
 		p.hold(e)
 		return
 	}
-	p.mu.Lock()
+	p.chainsMu.Lock()
 	key := e.chainKey
 	c, busy := p.chains[key]
 	if busy {
 		c.queue = append(c.queue, e)
-		p.mu.Unlock()
+		p.chainsMu.Unlock()
 		return
 	}
 	p.chains[key] = &chain{}
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	p.startAttempt(e, 1, e.FiredAt)
 }
 
@@ -135,7 +135,7 @@ func (p *Platform) firstAttemptDone(e *event) {
 		// A held event waits outside the document's queue.
 		return
 	}
-	p.mu.Lock()
+	p.chainsMu.Lock()
 	key := e.chainKey
 	var next *event
 	if c, ok := p.chains[key]; ok {
@@ -146,7 +146,7 @@ func (p *Platform) firstAttemptDone(e *event) {
 		}
 	}
 	ready := p.heldBefore(key, e.order)
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	if next != nil {
 		// Through the clock, so that on a manual clock the start is
 		// ordered with the other work of this instant.

@@ -64,7 +64,7 @@ type event struct {
 	failRule  string
 	duplicate *Rule // sends copies of attempt 1
 	reorder   *Rule // holds attempt 1 until a later event is sent
-	released  bool  // a held event was released; guarded by Platform.mu
+	released  bool  // a held event was released; guarded by Platform.chainsMu
 }
 
 // eventTable keeps the events in the order they fired: every pending

@@ -221,14 +221,14 @@ func (p *Platform) sendCopy(e *event, n int, c plannedCopy) {
 // subscription has been sent, or until the rule's delay passes.
 func (p *Platform) hold(e *event) {
 	key := e.chainKey
-	p.mu.Lock()
+	p.chainsMu.Lock()
 	p.held[key] = append(p.held[key], e)
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	p.after(e.reorder.Delay, attemptKey(e, 1)+"/hold", func() { p.release(e) }, nil)
 }
 
 // heldBefore returns the events held for the chain key that fired
-// before the event numbered before. The caller holds p.mu.
+// before the event numbered before. The caller holds p.chainsMu.
 func (p *Platform) heldBefore(key string, before int64) []*event {
 	var ready []*event
 	for _, e := range p.held[key] {
@@ -249,9 +249,9 @@ func (p *Platform) releaseHeld(ready []*event) {
 // release sends a held event's first attempt unless that already
 // happened.
 func (p *Platform) release(e *event) {
-	p.mu.Lock()
+	p.chainsMu.Lock()
 	if e.released {
-		p.mu.Unlock()
+		p.chainsMu.Unlock()
 		return
 	}
 	e.released = true
@@ -260,7 +260,7 @@ func (p *Platform) release(e *event) {
 	if len(p.held[key]) == 0 {
 		delete(p.held, key)
 	}
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	p.startAttempt(e, 1, e.FiredAt)
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,8 +101,10 @@ type ring[T any] struct {
 	limit int64
 	// blocks[b] holds slots b*ringBlock up to (b+1)*ringBlock-1; nil
 	// until a record needs it. A seq of 0 marks an empty slot.
-	blocks  [][]seqItem[T]
-	seq     int64
+	blocks [][]seqItem[T]
+	// seq is the last sequence number reserved. It is atomic, so that
+	// reserving one takes no lock.
+	seq     atomic.Int64
 	dropped int64
 }
 
@@ -119,10 +122,7 @@ func newRing[T any](limit int) *ring[T] {
 
 // reserve returns the next sequence number.
 func (r *ring[T]) reserve() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seq++
-	return r.seq
+	return r.seq.Add(1)
 }
 
 // put stores a record numbered by reserve.
@@ -164,7 +164,7 @@ func (r *ring[T]) add(fn func(seq int64) T) {
 // dropped to respect the limit.
 func (r *ring[T]) snapshot() ([]T, int64) {
 	r.mu.Lock()
-	items := make([]seqItem[T], 0, min(r.seq, r.limit))
+	items := make([]seqItem[T], 0, min(r.seq.Load(), r.limit))
 	for _, block := range r.blocks {
 		for _, it := range block {
 			if it.seq != 0 {

@@ -122,9 +122,10 @@ type Platform struct {
 	events     *eventTable
 
 	mu sync.Mutex
-	// subs is replaced, never changed in place, so emit can use it
-	// after releasing mu.
+	// subs is replaced, never changed in place, and published in
+	// subsView, so emit reads it without taking mu.
 	subs     []*activeSubscription
+	subsView atomic.Pointer[[]*activeSubscription]
 	nextSub  int
 	profiles map[string]Profile
 	// plans holds each profile's plan, computed when it is added.
@@ -136,6 +137,10 @@ type Platform struct {
 	// http.Server.Shutdown waits for them but does not cancel their
 	// contexts.
 	stopping chan struct{}
+
+	// chainsMu guards chains and held, which every delivery touches, so
+	// that they do not contend for mu.
+	chainsMu sync.Mutex
 	chains   map[string]*chain
 	held     map[string][]*event
 
@@ -463,6 +468,7 @@ func (p *Platform) AddSubscription(s Subscription) (Subscription, error) {
 	// Clip makes append copy, so a slice emit still reads stays as it
 	// was.
 	p.subs = append(slices.Clip(p.subs), p.newActiveSubscription(s))
+	p.subsView.Store(&p.subs)
 	return s.clone(), nil
 }
 
@@ -477,6 +483,7 @@ func (p *Platform) RemoveSubscription(id string) bool {
 		return false
 	}
 	p.subs = slices.Delete(slices.Clone(p.subs), i, i+1)
+	p.subsView.Store(&p.subs)
 	return true
 }
 
@@ -495,9 +502,10 @@ func (p *Platform) Subscriptions() []Subscription {
 // activeSubscriptions returns the stored subscriptions, which the
 // caller must not change.
 func (p *Platform) activeSubscriptions() []*activeSubscription {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.subs
+	if subs := p.subsView.Load(); subs != nil {
+		return *subs
+	}
+	return nil
 }
 
 func (p *Platform) subIndex(id string) int {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
@@ -147,10 +148,12 @@ func (p *Platform) runDueBatch() {
 }
 
 // tracker counts units of work and lets callers wait until none is
-// left.
+// left. Every delivery adds and ends work several times, from many
+// goroutines, so the count is atomic and the mutex is taken only to
+// wake a waiter.
 type tracker struct {
+	n  atomic.Int64
 	mu sync.Mutex
-	n  int
 	// zeroC is made by wait while n is above zero, and closed and
 	// cleared when n drops to zero, so work that no caller waits for
 	// makes no channel.
@@ -158,28 +161,31 @@ type tracker struct {
 }
 
 func (t *tracker) add() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.n++
+	t.n.Add(1)
 }
 
 func (t *tracker) done() {
+	n := t.n.Add(-1)
+	if n < 0 {
+		panic("mockplatform: tracker count below zero")
+	}
+	if n > 0 {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.n--
-	switch {
-	case t.n == 0 && t.zeroC != nil:
+	// The count may have risen again since; then a later done closes
+	// the channel.
+	if t.zeroC != nil && t.n.Load() == 0 {
 		close(t.zeroC)
 		t.zeroC = nil
-	case t.n < 0:
-		panic("mockplatform: tracker count below zero")
 	}
 }
 
 // wait blocks until the count is zero or ctx is done.
 func (t *tracker) wait(ctx context.Context) error {
 	t.mu.Lock()
-	if t.n == 0 {
+	if t.n.Load() == 0 {
 		t.mu.Unlock()
 		return nil
 	}

@@ -2,6 +2,7 @@ package clock
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,10 +21,14 @@ type Manual struct {
 
 	// mu guards the fields below. It is never held while a callback runs,
 	// so callbacks may call Now, AfterFunc and Stop.
-	mu     sync.Mutex
-	now    time.Time
-	nextID uint64
-	timers timerHeap
+	mu  sync.Mutex
+	now time.Time
+	// nowValue is now for Now, which the platform calls for every
+	// delivery from many goroutines, so it reads it without mu. It
+	// changes only together with now, under mu.
+	nowValue atomic.Pointer[time.Time]
+	nextID   uint64
+	timers   timerHeap
 	// pending counts the timers in the heap that are not stopped. A
 	// stopped timer stays in the heap until it reaches the top or
 	// compact removes it.
@@ -34,14 +39,21 @@ type Manual struct {
 // reading of start, if any, is dropped because manual time does not follow
 // the wall clock.
 func NewManual(start time.Time) *Manual {
-	return &Manual{now: start.Round(0)}
+	m := &Manual{}
+	m.setNow(start.Round(0))
+	return m
 }
 
 // Now returns the current manual time.
 func (m *Manual) Now() time.Time {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.now
+	return *m.nowValue.Load()
+}
+
+// setNow moves the time to t. The caller holds m.mu, except in
+// NewManual.
+func (m *Manual) setNow(t time.Time) {
+	m.now = t
+	m.nowValue.Store(&t)
 }
 
 // AfterFunc registers f to run at Now()+d. It never calls f itself, even for
@@ -129,7 +141,7 @@ func (m *Manual) advanceTo(t time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if t.After(m.now) {
-		m.now = t
+		m.setNow(t)
 	}
 }
 
@@ -166,7 +178,7 @@ func (m *Manual) startInstant(limit time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if due.After(m.now) {
-		m.now = due
+		m.setNow(due)
 	}
 	return m.now, true
 }
