@@ -75,9 +75,8 @@ func (p *Platform) emit(doc Document, topic Topic) {
 				State:        EventPending,
 				FiredAt:      now,
 			},
-			sub:      sub,
-			payload:  new(newPayload(doc, topic)),
-			chainKey: sub.ID + "/" + docID,
+			sub:     sub,
+			payload: new(newPayload(doc, topic)),
 		}
 		e.requestID = p.requestID(e.ID, 0)
 		e.payload.RequestID = e.requestID
@@ -107,7 +106,7 @@ func (p *Platform) dispatch(e *event, externalID string) {
 		return
 	}
 	p.chainsMu.Lock()
-	key := e.chainKey
+	key := e.chain()
 	c, busy := p.chains[key]
 	if busy {
 		c.queue = append(c.queue, e)
@@ -118,6 +117,16 @@ func (p *Platform) dispatch(e *event, externalID string) {
 	p.chainsMu.Unlock()
 	p.startAttempt(e, 1, e.FiredAt)
 }
+
+// chainKey names the subscription and the document whose first
+// attempts are sent in order.
+type chainKey struct {
+	sub      *activeSubscription
+	document int64
+}
+
+// chain returns the key of e's chain.
+func (e *event) chain() chainKey { return chainKey{e.sub, e.DocumentID} }
 
 // chain orders the first attempts of one document's events for one
 // subscription: each waits until the previous one has been answered,
@@ -136,7 +145,7 @@ func (p *Platform) firstAttemptDone(e *event) {
 		return
 	}
 	p.chainsMu.Lock()
-	key := e.chainKey
+	key := e.chain()
 	var next *event
 	if c, ok := p.chains[key]; ok {
 		if len(c.queue) > 0 {
@@ -366,7 +375,7 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 func (p *Platform) endEvent(e *event, s EventState) {
 	p.events.end(e, s, p.clock.Now())
 	if e.duplicate == nil {
-		e.payload, e.body, e.requestID, e.chainKey = nil, nil, "", ""
+		e.payload, e.body, e.requestID = nil, nil, ""
 	}
 	p.releaseEvent(e)
 }

@@ -42,7 +42,7 @@ type Event struct {
 }
 
 // event is the dispatcher's working state for one Event. When the
-// event ends, endEvent clears payload, body, requestID and chainKey,
+// event ends, endEvent clears payload, body and requestID,
 // unless a duplicate rule may still send copies, so the events table
 // keeps little more than the Event.
 type event struct {
@@ -51,9 +51,6 @@ type event struct {
 	payload   *payload
 	body      []byte // encoded with the event's request_id
 	requestID string
-	// chainKey names the subscription and document whose first
-	// attempts are sent in order, as "<subscription id>/<document id>".
-	chainKey string
 	// release ends the event's count of outstanding work exactly once.
 	release sync.Once
 	// order numbers the events in the order they fired, from 1.

@@ -220,7 +220,7 @@ func (p *Platform) sendCopy(e *event, n int, c plannedCopy) {
 // hold keeps e back until a later event of the same document and
 // subscription has been sent, or until the rule's delay passes.
 func (p *Platform) hold(e *event) {
-	key := e.chainKey
+	key := e.chain()
 	p.chainsMu.Lock()
 	p.held[key] = append(p.held[key], e)
 	p.chainsMu.Unlock()
@@ -229,7 +229,7 @@ func (p *Platform) hold(e *event) {
 
 // heldBefore returns the events held for the chain key that fired
 // before the event numbered before. The caller holds p.chainsMu.
-func (p *Platform) heldBefore(key string, before int64) []*event {
+func (p *Platform) heldBefore(key chainKey, before int64) []*event {
 	var ready []*event
 	for _, e := range p.held[key] {
 		if e.order < before {
@@ -255,7 +255,7 @@ func (p *Platform) release(e *event) {
 		return
 	}
 	e.released = true
-	key := e.chainKey
+	key := e.chain()
 	p.held[key] = removeEvent(p.held[key], e)
 	if len(p.held[key]) == 0 {
 		delete(p.held, key)

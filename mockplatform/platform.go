@@ -141,8 +141,8 @@ type Platform struct {
 	// chainsMu guards chains and held, which every delivery touches, so
 	// that they do not contend for mu.
 	chainsMu sync.Mutex
-	chains   map[string]*chain
-	held     map[string][]*event
+	chains   map[chainKey]*chain
+	held     map[chainKey][]*event
 
 	// queues holds the send queue of each webhook URL.
 	queuesMu sync.Mutex
@@ -188,8 +188,8 @@ func New(opts Options) (*Platform, error) {
 		profiles: make(map[string]Profile),
 		plans:    make(map[string][]step),
 		timers:   make(map[*pendingTimer]struct{}),
-		chains:   make(map[string]*chain),
-		held:     make(map[string][]*event),
+		chains:   make(map[chainKey]*chain),
+		held:     make(map[chainKey][]*event),
 		queues:   make(map[string]*sendQueue),
 		stopping: make(chan struct{}),
 	}
