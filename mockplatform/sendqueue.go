@@ -7,9 +7,9 @@ import "sync"
 // connections busy, and all of them stay open among the idle
 // connections that DeliveryTransport keeps per host. A connection per
 // attempt would exhaust the file descriptors and ports of both sides.
-// On 2 cores over loopback, plain net/http clients spend 15 to 20
+// On 2 cores over loopback, plain net/http clients spend 10 to 20
 // percent more CPU per request at 256 concurrent requests than at 64,
-// so the limit is 64.
+// and send a fifth fewer per second, so the limit is 64.
 // Later attempts wait in a queue in the order they were started, and
 // their attempt timeout starts when they are sent.
 const maxAttemptsPerURL = 64
