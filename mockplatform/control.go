@@ -312,8 +312,7 @@ func newControlDocument(d Document) controlDocument {
 }
 
 func (p *Platform) handleControlDocuments(w http.ResponseWriter, r *http.Request) {
-	// The control API shows no extracted fields, so none are derived.
-	docs, _ := p.store.query(nil, false, 0, p.store.len(), false)
+	docs := p.Documents()
 	out := make([]controlDocument, len(docs))
 	for i, d := range docs {
 		out[i] = newControlDocument(d)
@@ -328,7 +327,7 @@ func (p *Platform) handleControlDocument(w http.ResponseWriter, r *http.Request)
 		writeError(w, errorf(CodeInvalidParameter, "Invalid id", "document id %q is not an integer", raw))
 		return
 	}
-	d, ok := p.store.getAsOf(id, time.Time{}, false)
+	d, ok := p.Document(id)
 	if !ok {
 		writeError(w, errorf(CodeNotFound, "Not found", "no document with id %d", id))
 		return
