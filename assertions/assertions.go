@@ -80,7 +80,7 @@ func (s controlSource) Record(ctx context.Context) (Record, error) {
 	// its journal record in the deliveries read after them. At is taken
 	// before the journals, so no check counts time that passed while
 	// they were read as time in which the consumer did nothing.
-	if rec.Events, err = s.c.Events(ctx, controlapi.Filter{}); err != nil {
+	if rec.Events, _, err = s.c.Events(ctx, controlapi.Filter{}); err != nil {
 		return Record{}, fmt.Errorf("read events: %w", err)
 	}
 	if rec.Rules, err = s.c.Rules(ctx); err != nil {

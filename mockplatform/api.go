@@ -106,7 +106,7 @@ func (p *Platform) createDocument(w http.ResponseWriter, r *http.Request) error 
 		return uploadError(err)
 	}
 	w.Header().Set("Location", documentPath(doc.ID))
-	writeJSON(w, http.StatusCreated, newSingleResponse(doc, false))
+	writeDocument(w, http.StatusCreated, &doc)
 	return nil
 }
 
@@ -147,11 +147,15 @@ func (p *Platform) showDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc, err := p.tenantDocument(tenantOf(r), id, stateOf(r).staleAt)
+	doc, err := p.tenantDocument(tenantOf(r), id, stateOf(r).staleAt, includeFields)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newSingleResponse(doc, includeFields))
+	if !includeFields {
+		writeDocument(w, http.StatusOK, &doc)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, newSingleResponse(doc, true))
 	return nil
 }
 
@@ -176,14 +180,19 @@ func (p *Platform) patchDocument(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return documentNotFound(id)
 	}
-	writeJSON(w, http.StatusOK, newSingleResponse(doc, false))
+	writeDocument(w, http.StatusOK, &doc)
 	return nil
 }
 
 // documentID returns the {id} path variable. It must be a positive
 // integer in the form the API sends it, without sign or leading zeros.
 func documentID(r *http.Request) (int64, error) {
-	raw := mux.Vars(r)["id"]
+	// Without the router's variable, the request came through
+	// showFastRoute, whose path is /v2/documents/{id}.
+	raw, routed := mux.Vars(r)["id"]
+	if !routed {
+		raw = strings.TrimPrefix(r.URL.Path, "/v2/documents/")
+	}
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return 0, errorf(CodeInvalidParameter, "Invalid parameter",
@@ -194,10 +203,12 @@ func documentID(r *http.Request) (int64, error) {
 }
 
 // tenantDocument returns the document as it was at the platform time
-// asOf (zero means now) if it belongs to tenant. Another tenant's
-// document is reported as not found, as if it did not exist.
-func (p *Platform) tenantDocument(tenant, id int64, asOf time.Time) (Document, error) {
-	doc, ok := p.store.getAsOf(id, asOf)
+// asOf (zero means now) if it belongs to tenant, with its extracted
+// fields when withFields is set. Another tenant's document is reported
+// as not found, as if it did not exist. The document shares its maps
+// and slices with the store, so the caller must only read them.
+func (p *Platform) tenantDocument(tenant, id int64, asOf time.Time, withFields bool) (Document, error) {
+	doc, ok := p.store.viewAsOf(id, asOf, withFields)
 	if !ok || doc.TenantID != tenant {
 		return Document{}, documentNotFound(id)
 	}
@@ -213,6 +224,9 @@ func documentNotFound(id int64) *Error {
 // parameter. It rejects a parameter not in accepted and one given more
 // than once, because a mock must report unexpected input.
 func queryParameters(r *http.Request, accepted []string) (map[string]string, error) {
+	if r.URL.RawQuery == "" {
+		return nil, nil
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, errorf(CodeInvalidParameter, "Invalid parameter",
@@ -289,7 +303,7 @@ func (p *Platform) listDocuments(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := stateOf(r)
-	docs, total := p.store.queryAsOf(st.staleAt, q.keep(st.tenant), q.desc, q.offset(), q.size)
+	docs, total := p.store.queryAsOf(st.staleAt, q.keep(st.tenant), q.desc, q.offset(), q.size, q.includeFields)
 
 	resp := listResponse{Data: make([]resourceObject, len(docs)), Links: q.links(total)}
 	for i, doc := range docs {

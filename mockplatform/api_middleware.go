@@ -33,7 +33,9 @@ func (p *Platform) api(h apiFunc) http.Handler {
 		}
 		// A chunked body has no Content-Length, so the limit is also
 		// enforced while reading.
-		r.Body = http.MaxBytesReader(w, r.Body, p.opts.MaxBodyBytes)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, p.opts.MaxBodyBytes)
+		}
 		return h(w, r)
 	})
 }

@@ -377,12 +377,13 @@ func (p *Platform) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []Event{}
-	for _, e := range p.Events() {
+	events, dropped := p.events.snapshot()
+	for _, e := range events {
 		if f.match(e.DocumentID, e.Subscription, e.Topic) && (state == "" || state == e.State) {
 			out = append(out, e)
 		}
 	}
-	writeControl(w, http.StatusOK, map[string]any{"events": out})
+	writeControl(w, http.StatusOK, map[string]any{"events": out, "dropped": dropped})
 }
 
 func (p *Platform) handleDeliveries(w http.ResponseWriter, r *http.Request) {

@@ -3,12 +3,14 @@ package mockplatform
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,47 +30,57 @@ func RetryDelay(n int) time.Duration {
 	return time.Duration(n*n*n*n*n) * time.Second
 }
 
-// newDeliveryClient returns the client for deliveries. It keeps many
-// idle connections per host, because a burst of documents sends many
-// deliveries to one consumer, and it never follows redirects, because
+// newDeliveryClient returns the client for deliveries, with the
+// transport of DeliveryTransport. It never follows redirects, because
 // only a 2xx answer counts as delivered.
 func newDeliveryClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 1024
-	tr.MaxIdleConnsPerHost = 256
-	tr.DisableCompression = true
 	return &http.Client{
-		Transport: tr,
+		Transport: DeliveryTransport(),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
 }
 
+// DeliveryTransport returns a new transport with the settings of the
+// platform's default delivery client: it keeps many idle connections
+// per host, because a burst of documents sends many deliveries to one
+// consumer, and it does not ask for compressed responses. Load
+// generators use it to compare plain clients with the platform on
+// equal terms.
+func DeliveryTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 256
+	tr.DisableCompression = true
+	return tr
+}
+
 // emit creates one event per subscription that wants the topic and
-// dispatches each. doc is the document as the topic left it.
+// dispatches each. doc is the document as the topic left it, a
+// shallow copy whose maps and slices emit only reads.
 func (p *Platform) emit(doc Document, topic Topic) {
 	now := p.clock.Now()
-	for _, sub := range p.Subscriptions() {
+	docID := strconv.FormatInt(doc.ID, 10)
+	for _, sub := range p.activeSubscriptions() {
 		if !sub.wants(topic) {
 			continue
 		}
 		e := &event{
 			Event: Event{
-				ID:           fmt.Sprintf("%d.%s.%s", doc.ID, sub.ID, topic),
+				ID:           docID + "." + sub.ID + "." + string(topic),
 				Subscription: sub.ID,
 				DocumentID:   doc.ID,
 				Topic:        topic,
 				State:        EventPending,
 				FiredAt:      now,
 			},
-			sub:        sub,
-			payload:    newPayload(doc, topic),
-			journalURL: redactURL(sub.URL),
+			sub:     sub,
+			payload: new(newPayload(doc, topic)),
 		}
 		e.requestID = p.requestID(e.ID, 0)
 		e.payload.RequestID = e.requestID
-		body, err := json.Marshal(e.payload)
+		body, err := e.payload.marshal()
 		if err != nil {
 			// The payload holds decoded JSON values only, so this is a
 			// programming error; the event still counts as pending,
@@ -93,18 +105,28 @@ func (p *Platform) dispatch(e *event, externalID string) {
 		p.hold(e)
 		return
 	}
-	p.mu.Lock()
-	key := chainKey(e)
+	p.chainsMu.Lock()
+	key := e.chain()
 	c, busy := p.chains[key]
 	if busy {
 		c.queue = append(c.queue, e)
-		p.mu.Unlock()
+		p.chainsMu.Unlock()
 		return
 	}
 	p.chains[key] = &chain{}
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	p.startAttempt(e, 1, e.FiredAt)
 }
+
+// chainKey names the subscription and the document whose first
+// attempts are sent in order.
+type chainKey struct {
+	sub      *activeSubscription
+	document int64
+}
+
+// chain returns the key of e's chain.
+func (e *event) chain() chainKey { return chainKey{e.sub, e.DocumentID} }
 
 // chain orders the first attempts of one document's events for one
 // subscription: each waits until the previous one has been answered,
@@ -112,10 +134,6 @@ func (p *Platform) dispatch(e *event, externalID string) {
 // workflow order. Retries do not wait, as on the real platform.
 type chain struct {
 	queue []*event
-}
-
-func chainKey(e *event) string {
-	return fmt.Sprintf("%s/%d", e.sub.ID, e.DocumentID)
 }
 
 // firstAttemptDone starts the next queued first attempt of e's chain,
@@ -126,8 +144,8 @@ func (p *Platform) firstAttemptDone(e *event) {
 		// A held event waits outside the document's queue.
 		return
 	}
-	p.mu.Lock()
-	key := chainKey(e)
+	p.chainsMu.Lock()
+	key := e.chain()
 	var next *event
 	if c, ok := p.chains[key]; ok {
 		if len(c.queue) > 0 {
@@ -136,33 +154,44 @@ func (p *Platform) firstAttemptDone(e *event) {
 			delete(p.chains, key)
 		}
 	}
-	p.mu.Unlock()
+	ready := p.heldBefore(key, e.order)
+	p.chainsMu.Unlock()
 	if next != nil {
 		// Through the clock, so that on a manual clock the start is
 		// ordered with the other work of this instant.
 		p.after(0, attemptKey(next, 1), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
 	}
-	p.releaseHeld(key, e.order)
+	p.releaseHeld(ready)
 }
 
-// attemptKey orders attempt n of e among the work due at one instant.
+// attemptKey orders attempt n of e among the work due at one instant:
+// "attempt/<document id, 20 digits>/<event id>/<n>".
 func attemptKey(e *event, n int) string {
-	return fmt.Sprintf("attempt/%020d/%s/%d", e.DocumentID, e.ID, n)
+	b := make([]byte, 0, len("attempt///")+20+len(e.ID)+2)
+	b = append(b, "attempt/"...)
+	b = appendPadded(b, e.DocumentID, 20)
+	b = append(b, '/')
+	b = append(b, e.ID...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(n), 10)
+	return string(b)
 }
 
-// spawn runs fn in its own goroutine, counted as busy work.
-func (p *Platform) spawn(fn func()) {
-	p.busy.add()
-	go func() {
-		defer p.busy.done()
-		fn()
-	}()
+// appendPadded appends the decimal form of a non-negative v to b,
+// padded with zeros to width digits, as fmt's %0*d does.
+func appendPadded(b []byte, v int64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], v, 10)
+	for range width - len(d) {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 // startAttempt numbers attempt n of e, planned for the given platform
-// time, applies the attempt-level fault rules, and sends it in its own
-// goroutine, so a slow consumer delays no other delivery. The event
-// counts as outstanding work until it ends.
+// time, applies the attempt-level fault rules, and queues it on the
+// URL's send queue, so a slow consumer delays no delivery to another
+// URL. The event counts as outstanding work until it ends.
 func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	seq := p.deliveries.reserve()
 	if n <= e.failFirst {
@@ -175,13 +204,18 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 	}
 	p.applyAttemptFaults(e, n, &out)
 	copies := p.planCopies(e, n)
+	deliver := func() { p.deliver(e, n, seq, planned, out, copies) }
+	if out.delay == 0 && copies == nil {
+		p.enqueue(e.sub.queue, deliver)
+		return
+	}
 	send := func() {
 		for _, c := range copies {
 			if c.concurrent {
-				p.spawn(func() { p.sendCopy(e, n, c) })
+				p.enqueue(e.sub.queue, func() { p.sendCopy(e, n, c) })
 			}
 		}
-		p.spawn(func() { p.deliver(e, n, seq, planned, out, copies) })
+		p.enqueue(e.sub.queue, deliver)
 	}
 	if out.delay > 0 {
 		p.after(out.delay, attemptKey(e, n)+"/delayed", send, nil)
@@ -194,35 +228,42 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 type outgoing struct {
 	body      []byte
 	requestID string
-	header    http.Header
-	// masked lists the header names whose values the journal masks.
-	masked  []string
-	faults  []string // ids of the rules that changed this attempt
-	lostAck string   // id of a lost_ack rule that fired, if any
-	delay   time.Duration
+	// header is the subscription's shared header until a fault rule
+	// changes it through editHeader, which copies it first. The HTTP
+	// client only reads a request's header, so attempts can share it.
+	header http.Header
+	// headerChanged is set when a fault rule changed header.
+	headerChanged bool
+	faults        []string // ids of the rules that changed this attempt
+	lostAck       string   // id of a lost_ack rule that fired, if any
+	delay         time.Duration
 }
 
 // newOutgoing returns attempt n of e before faults.
 func (p *Platform) newOutgoing(e *event, n int) outgoing {
-	out := outgoing{body: e.body, requestID: e.requestID, header: make(http.Header, 2+len(e.sub.Headers))}
+	out := outgoing{body: e.body, requestID: e.requestID, header: e.sub.header}
 	if p.opts.RequestIDPerAttempt && n > 1 {
 		out.requestID = p.requestID(e.ID, n)
 		out.body = e.encode(func(pl *payload) { pl.RequestID = out.requestID })
 	}
-	out.header.Set("Content-Type", "application/json")
-	out.header.Set("User-Agent", "parashift-mock")
-	for k, v := range e.sub.Headers {
-		out.header.Set(k, v)
-		out.masked = append(out.masked, k)
-	}
 	return out
+}
+
+// editHeader returns the attempt's own header for a fault rule to
+// change, copying the shared one the first time.
+func (out *outgoing) editHeader() http.Header {
+	if !out.headerChanged {
+		out.header = out.header.Clone()
+		out.headerChanged = true
+	}
+	return out.header
 }
 
 // encode returns e's payload, changed by edit, as JSON.
 func (e *event) encode(edit func(*payload)) []byte {
-	pl := e.payload
+	pl := *e.payload
 	edit(&pl)
-	body, _ := json.Marshal(pl) // the same payload encoded in emit
+	body, _ := pl.marshal() // the same payload encoded in emit
 	return body
 }
 
@@ -259,12 +300,16 @@ func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out ou
 // error, if any.
 func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, out outgoing) (Delivery, error) {
 	sentAt, wall := p.clock.Now(), time.Now()
-	status, latency, err := p.send(e.sub.URL, out)
+	status, latency, err := p.send(e.sub, out)
+	headers := e.sub.journalHeaders
+	if out.headerChanged {
+		headers = maskHeaders(out.header, e.sub.Headers)
+	}
 	d := Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.journalURL,
+		Topic: e.Topic, Attempt: n, RequestID: out.requestID, URL: e.sub.journalURL,
 		PlannedAt: planned, SentAt: sentAt, Wall: wall, StatusCode: status,
-		Latency: latency, Outcome: OutcomeFailed, Headers: maskHeaders(out),
+		Latency: latency, Outcome: OutcomeFailed, Headers: headers,
 		Fault: strings.Join(out.faults, ","),
 	}
 	if err != nil {
@@ -275,14 +320,14 @@ func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, o
 	return d, err
 }
 
-// maskHeaders returns the attempt's headers for the journal, with the
-// configured headers' values masked.
-func maskHeaders(out outgoing) map[string]string {
-	h := make(map[string]string, len(out.header))
-	for k := range out.header {
-		h[k] = out.header.Get(k)
+// maskHeaders returns an attempt's header for the journal, with the
+// values of the configured headers masked.
+func maskHeaders(header http.Header, configured map[string]string) map[string]string {
+	h := make(map[string]string, len(header))
+	for k := range header {
+		h[k] = header.Get(k)
 	}
-	for _, k := range out.masked {
+	for k := range configured {
 		if _, sent := h[http.CanonicalHeaderKey(k)]; sent {
 			h[http.CanonicalHeaderKey(k)] = MaskedValue
 		}
@@ -293,22 +338,30 @@ func maskHeaders(out outgoing) map[string]string {
 // retryOrLose schedules the retry after failed attempt n, or marks the
 // event lost when n was the last attempt.
 func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
-	reason := fmt.Sprintf("status %d", status)
-	if sendErr != nil {
-		reason = sendErr.Error()
+	// The arguments of a log call are built even when its level is
+	// off, so each call is made only when the logger takes it.
+	reason := func() string {
+		if sendErr != nil {
+			return sendErr.Error()
+		}
+		return "status " + strconv.Itoa(status)
 	}
 	if n > MaxRetries {
-		p.log.Error("webhook lost after every attempt failed",
-			"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
-			"topic", e.Topic, "attempts", n, "last_error", reason)
+		if p.log.Enabled(context.Background(), slog.LevelError) {
+			p.log.Error("webhook lost after every attempt failed",
+				"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
+				"topic", e.Topic, "attempts", n, "last_error", reason())
+		}
 		p.endEvent(e, EventLost)
 		return
 	}
 	wait := RetryDelay(n) + p.jitter(e.ID, n)
 	planned := p.clock.Now().Add(wait)
-	p.log.Warn("webhook attempt failed",
-		"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
-		"topic", e.Topic, "attempt", n, "error", reason, "retry_in", wait)
+	if p.log.Enabled(context.Background(), slog.LevelWarn) {
+		p.log.Warn("webhook attempt failed",
+			"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
+			"topic", e.Topic, "attempt", n, "error", reason(), "retry_in", wait)
+	}
 	p.after(wait, attemptKey(e, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.
@@ -316,13 +369,14 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 	})
 }
 
-// endEvent records that e was delivered, lost or dropped.
+// endEvent records that e was delivered, lost or dropped, and frees
+// what only its attempts needed. Copies of a duplicate rule may still
+// be queued, so such an event keeps its payload.
 func (p *Platform) endEvent(e *event, s EventState) {
-	now := p.clock.Now()
-	p.events.update(e, func(ev *Event) {
-		ev.State = s
-		ev.EndedAt = now
-	})
+	p.events.end(e, s, p.clock.Now())
+	if e.duplicate == nil {
+		e.payload, e.body, e.requestID = nil, nil, ""
+	}
 	p.releaseEvent(e)
 }
 
@@ -332,19 +386,19 @@ func (p *Platform) releaseEvent(e *event) {
 	e.release.Do(p.outstanding.done)
 }
 
-// send POSTs the attempt to url and returns the status and the
-// latency. A non-nil error means no response arrived.
-func (p *Platform) send(url string, out outgoing) (int, time.Duration, error) {
+// send POSTs the attempt to the subscription's URL and returns the
+// status and the latency. A non-nil error means no response arrived.
+func (p *Platform) send(sub *activeSubscription, out outgoing) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.AttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(out.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(out.body))
 	if err != nil {
 		return 0, 0, fmt.Errorf("build request: %w", err)
 	}
-	req.Header = out.header.Clone()
+	req.Header = out.header
 
 	start := time.Now()
-	resp, err := p.client.Do(req)
+	resp, err := p.do(req, sub)
 	if err != nil {
 		return 0, time.Since(start), describeSendError(err, p.opts.AttemptTimeout)
 	}
@@ -353,6 +407,27 @@ func (p *Platform) send(url string, out outgoing) (int, time.Duration, error) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp.StatusCode, time.Since(start), nil
+}
+
+// do sends req to sub through the platform's client. The default
+// client's transport is called directly, because http.Client.Do
+// copies the header of every request for redirects, which the
+// platform never follows. On that path, do adds the Authorization
+// header of the URL's user information and wraps errors as
+// http.Client.Do does, so both paths send and record the same.
+func (p *Platform) do(req *http.Request, sub *activeSubscription) (*http.Response, error) {
+	if p.transport == nil {
+		return p.client.Do(req)
+	}
+	if sub.basicAuth != "" && req.Header.Get("Authorization") == "" {
+		req.Header = req.Header.Clone()
+		req.Header.Set("Authorization", sub.basicAuth)
+	}
+	resp, err := p.transport.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: sub.errorURL, Err: err}
+	}
+	return resp, nil
 }
 
 // describeSendError shortens a client error to what a reader of the

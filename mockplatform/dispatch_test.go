@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -282,4 +283,68 @@ func waitFor(ctx context.Context, cond func() bool) bool {
 		}
 	}
 	return true
+}
+
+// deliverOnce uploads one document to a platform whose only
+// subscription takes document-received at url, and returns the
+// delivery record of its first attempt.
+func deliverOnce(t *testing.T, url string, client *http.Client) mockplatform.Delivery {
+	t.Helper()
+	p, _ := startManual(t, mockplatform.Options{
+		HTTPClient:    client,
+		Subscriptions: []mockplatform.Subscription{{URL: url, Topics: onlyReceived}},
+	})
+	upload(t, p, mockplatform.Upload{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var deliveries []mockplatform.Delivery
+	if !waitFor(ctx, func() bool { deliveries, _ = p.Deliveries(); return len(deliveries) == 1 }) {
+		t.Fatalf("no delivery recorded")
+	}
+	return deliveries[0]
+}
+
+func TestDeliverySendsURLUserAsBasicAuth(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	url := strings.Replace(srv.URL, "http://", "http://hook-user:hook-secret@", 1)
+
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+	}{{"default client", nil}, {"custom client", &http.Client{}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := deliverOnce(t, url, tc.client)
+			// base64("hook-user:hook-secret")
+			if auth := <-got; auth != "Basic aG9vay11c2VyOmhvb2stc2VjcmV0" {
+				t.Errorf("consumer got Authorization %q, want the URL's user information as Basic", auth)
+			}
+			if _, ok := d.Headers["Authorization"]; ok {
+				t.Errorf("journal headers %v show the Authorization derived from the URL", d.Headers)
+			}
+			if strings.Contains(d.URL, "hook-secret") {
+				t.Errorf("journal URL %q shows the password", d.URL)
+			}
+		})
+	}
+}
+
+func TestDeliveryErrorIsTheSameForEveryClient(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close() // nothing listens on addr now
+	url := "http://hook-user:hook-secret@" + addr + "/webhooks"
+
+	byDefault := deliverOnce(t, url, nil)
+	custom := deliverOnce(t, url, &http.Client{})
+	if byDefault.Error != custom.Error {
+		t.Errorf("default client error %q, want the custom client's %q", byDefault.Error, custom.Error)
+	}
+	if want := `Post "http://hook-user:***@` + addr + `/webhooks": `; !strings.HasPrefix(byDefault.Error, want) {
+		t.Errorf("error %q, want it to start with %q", byDefault.Error, want)
+	}
 }

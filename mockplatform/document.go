@@ -115,87 +115,143 @@ func cloneJSONValue(v any) any {
 	}
 }
 
-// store keeps every document, indexed by id, in upload order, with the
-// history of each document's workflow state.
+// store keeps every document in upload order, with the history of
+// each document's workflow state. Ids are assigned in order from
+// firstID, so docs[i] has id firstID+i.
+//
+// A stored document's maps and slices are replaced, never changed in
+// place, except that fire appends to Topics. A shallow copy can
+// therefore share them, as long as its holder only reads them.
 type store struct {
 	mu      sync.RWMutex
-	docs    map[int64]*Document
-	history map[int64][]version // oldest first
-	ids     []int64             // ascending, because ids are assigned in order
-	nextID  int64
+	firstID int64
+	docs    []*storedDocument
+	// fields derives the extracted fields of a document that went
+	// through extraction.
+	fields func(*Document) []Field
+}
+
+// storedDocument is a document as the store keeps it. Its Fields stay
+// nil, because extraction draws the fields from the seed, the document
+// id and its type alone. Copies get them from store.fields instead,
+// which saves over 1 KiB per document for the nine fake fields.
+type storedDocument struct {
+	Document
+	// extracted reports whether extraction has run.
+	extracted bool
+	// history holds the workflow state after each change, oldest
+	// first.
+	history []version
 }
 
 // version is the workflow state of a document after one change, kept
 // so that stale reads (FaultStale) can show an older state. It holds
-// only the attributes the workflow changes: the struct is 88 bytes on
+// only the attributes the workflow changes: the struct is 32 bytes on
 // 64-bit platforms, and a document gets at most one version per topic
 // and per PATCH. Attributes that PATCH changes, such as external_id and
 // custom_fields, are not kept, so a stale read shows their current
 // values.
 type version struct {
 	// at is the document's updated_at after the change.
-	at           time.Time
-	status       Status
-	workflowStep Stage
-	documentType string
+	at time.Time
+	// status is an index into statusOrder, and workflowStep into
+	// Stages.
+	status       uint8
+	workflowStep uint8
 	// topics is the length of Document.Topics.
-	topics int
-	// extracted reports whether Document.Fields was filled.
+	topics uint8
+	// typed reports whether classification had set the document type,
+	// which no later change alters.
+	typed bool
+	// extracted reports whether extraction had run.
 	extracted bool
 }
 
-func versionOf(d *Document) version {
+// statusOrder numbers the statuses for version.
+var statusOrder = []Status{StatusPending, StatusInProgress, StatusDone, StatusFailed}
+
+func versionOf(d *storedDocument) version {
 	return version{
 		at:           d.UpdatedAt,
-		status:       d.Status,
-		workflowStep: d.WorkflowStep,
-		documentType: d.DocumentType,
-		topics:       len(d.Topics),
-		extracted:    len(d.Fields) > 0,
+		status:       uint8(slices.Index(statusOrder, d.Status)),
+		workflowStep: uint8(slices.Index(Stages, d.WorkflowStep)),
+		topics:       uint8(len(d.Topics)),
+		typed:        d.DocumentType != "",
+		extracted:    d.extracted,
 	}
 }
 
 func (v version) equal(w version) bool {
 	return v.at.Equal(w.at) && v.status == w.status && v.workflowStep == w.workflowStep &&
-		v.documentType == w.documentType && v.topics == w.topics && v.extracted == w.extracted
+		v.topics == w.topics && v.typed == w.typed && v.extracted == w.extracted
 }
 
-func newStore(firstID int64) *store {
-	return &store{
-		docs:    make(map[int64]*Document),
-		history: make(map[int64][]version),
-		nextID:  firstID,
-	}
+func newStore(firstID int64, fields func(*Document) []Field) *store {
+	return &store{firstID: firstID, fields: fields}
 }
 
-// add assigns d the next id, stores it and returns the stored copy.
-func (s *store) add(d Document) Document {
+// add assigns d the next id, stores it and returns a shallow copy of
+// the stored document. versions is the number of changes the workflow
+// will make, so the history needs no reallocation.
+func (s *store) add(d Document, versions int) Document {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d.ID = s.nextID
-	s.nextID++
-	s.docs[d.ID] = &d
-	s.history[d.ID] = []version{versionOf(&d)}
-	s.ids = append(s.ids, d.ID)
-	return d.clone()
+	d.ID = s.firstID + int64(len(s.docs))
+	sd := &storedDocument{Document: d}
+	sd.history = append(make([]version, 0, max(versions, 1)), versionOf(sd))
+	s.docs = append(s.docs, sd)
+	return sd.Document
 }
 
-// get returns a copy of the document with the given id.
+// lookup returns the stored document with the given id. The caller
+// holds s.mu.
+func (s *store) lookup(id int64) (*storedDocument, bool) {
+	i := id - s.firstID
+	if i < 0 || i >= int64(len(s.docs)) {
+		return nil, false
+	}
+	return s.docs[i], true
+}
+
+// copyOf returns a deep copy of d, with its extracted fields when
+// withFields is set and extraction has run. The caller holds s.mu.
+func (s *store) copyOf(d *storedDocument, withFields bool) Document {
+	c := d.clone()
+	if withFields && d.extracted {
+		// Derived from d rather than &c, which would move c to the
+		// heap on every call.
+		c.Fields = s.fields(&d.Document)
+	}
+	return c
+}
+
+// get returns a copy of the document with the given id, with its
+// extracted fields.
 func (s *store) get(id int64) (Document, bool) {
-	return s.getAsOf(id, time.Time{})
+	return s.getAsOf(id, time.Time{}, true)
 }
 
 // getAsOf returns a copy of the document with the given id as it was
-// at t, as asOf describes. A zero t means its current state.
-func (s *store) getAsOf(id int64, t time.Time) (Document, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	d, ok := s.docs[id]
+// at t, as asOf describes. A zero t means its current state. The copy
+// has the extracted fields only when withFields is set.
+func (s *store) getAsOf(id int64, t time.Time, withFields bool) (Document, bool) {
+	view, ok := s.viewAsOf(id, t, withFields)
 	if !ok {
 		return Document{}, false
 	}
-	view := s.asOf(d, t)
 	return view.clone(), true
+}
+
+// viewAsOf is getAsOf without the deep copy: the view shares the
+// stored document's maps and slices, which its holder must only read.
+func (s *store) viewAsOf(id int64, t time.Time, withFields bool) (Document, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.lookup(id)
+	if !ok {
+		return Document{}, false
+	}
+	return s.asOf(d, t, withFields), true
 }
 
 // owner returns the tenant and external_id of the document with the
@@ -203,7 +259,7 @@ func (s *store) getAsOf(id int64, t time.Time) (Document, bool) {
 func (s *store) owner(id int64) (tenant int64, externalID string, ok bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d, ok := s.docs[id]
+	d, ok := s.lookup(id)
 	if !ok {
 		return 0, "", false
 	}
@@ -211,86 +267,91 @@ func (s *store) owner(id int64) (tenant int64, externalID string, ok bool) {
 }
 
 // update applies fn to the stored document under the store's lock and
-// returns a copy of the result. fn must not call back into the store.
-// A change to the workflow state or to updated_at is appended to the
-// document's history, which is how fire and PatchDocument record
-// their versions.
-func (s *store) update(id int64, fn func(*Document)) (Document, bool) {
+// returns the result: a deep copy with the extracted fields when deep
+// is set, else a shallow copy. fn must not call back into the store. A
+// change to the workflow state or to updated_at is appended to the
+// document's history, which is how fire and PatchDocument record their
+// versions.
+func (s *store) update(id int64, deep bool, fn func(*storedDocument)) (Document, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.docs[id]
+	d, ok := s.lookup(id)
 	if !ok {
 		return Document{}, false
 	}
 	fn(d)
-	h := s.history[id]
-	if v := versionOf(d); len(h) == 0 || !v.equal(h[len(h)-1]) {
-		s.history[id] = append(h, v)
+	if v := versionOf(d); len(d.history) == 0 || !v.equal(d.history[len(d.history)-1]) {
+		d.history = append(d.history, v)
 	}
-	return d.clone(), true
+	if !deep {
+		return d.Document, true
+	}
+	return s.copyOf(d, true), true
 }
 
 // asOf returns a shallow copy of d with the workflow state of its
 // latest version at or before t, or of its oldest version when it was
-// created after t. A zero t returns d's current state. The caller
-// holds s.mu and must clone the result before releasing it.
-func (s *store) asOf(d *Document, t time.Time) Document {
-	view := *d
-	if t.IsZero() {
-		return view
-	}
-	h := s.history[d.ID]
-	if len(h) == 0 {
-		return view
-	}
-	v := h[0]
-	for i := len(h) - 1; i > 0; i-- {
-		if !h[i].at.After(t) {
-			v = h[i]
-			break
+// created after t. A zero t returns d's current state. The view has
+// the extracted fields when withFields is set and it shows a state
+// after extraction. The caller holds s.mu and must clone the result
+// before releasing it.
+func (s *store) asOf(d *storedDocument, t time.Time, withFields bool) Document {
+	view := d.Document
+	extracted := d.extracted
+	if !t.IsZero() && len(d.history) > 0 {
+		v := d.history[0]
+		for i := len(d.history) - 1; i > 0; i-- {
+			if !d.history[i].at.After(t) {
+				v = d.history[i]
+				break
+			}
 		}
+		view.Status = statusOrder[v.status]
+		view.WorkflowStep = Stages[v.workflowStep]
+		if !v.typed {
+			view.DocumentType = ""
+		}
+		view.Topics = d.Topics[:v.topics:v.topics]
+		view.UpdatedAt = v.at
+		extracted = v.extracted
 	}
-	view.Status = v.status
-	view.WorkflowStep = v.workflowStep
-	view.DocumentType = v.documentType
-	view.Topics = d.Topics[:v.topics:v.topics]
-	if !v.extracted {
-		view.Fields = nil
+	if withFields && extracted {
+		view.Fields = s.fields(&view)
 	}
-	view.UpdatedAt = v.at
 	return view
 }
 
 // query returns copies of the documents for which keep returns true,
 // ordered by id (descending when desc is set), skipping offset of them
 // and returning at most limit, with the number that matched in all. A
-// nil keep keeps every document. Only the returned page is copied.
-func (s *store) query(keep func(*Document) bool, desc bool, offset, limit int) ([]Document, int) {
-	return s.queryAsOf(time.Time{}, keep, desc, offset, limit)
+// nil keep keeps every document. Only the returned page is copied, and
+// with the extracted fields only when withFields is set.
+func (s *store) query(keep func(*Document) bool, desc bool, offset, limit int, withFields bool) ([]Document, int) {
+	return s.queryAsOf(time.Time{}, keep, desc, offset, limit, withFields)
 }
 
 // queryAsOf is query over the documents as they were at t, as asOf
 // describes, so keep filters on the older state too. A zero t means
 // their current state.
-func (s *store) queryAsOf(t time.Time, keep func(*Document) bool, desc bool, offset, limit int) ([]Document, int) {
+func (s *store) queryAsOf(t time.Time, keep func(*Document) bool, desc bool, offset, limit int, withFields bool) ([]Document, int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var page []Document
 	total := 0
-	for i := range s.ids {
+	for i := range s.docs {
 		if desc {
-			i = len(s.ids) - 1 - i
+			i = len(s.docs) - 1 - i
 		}
-		d := s.docs[s.ids[i]]
-		if !t.IsZero() {
-			view := s.asOf(d, t)
-			d = &view
-		}
-		if keep != nil && !keep(d) {
+		d := s.docs[i]
+		view := s.asOf(d, t, false)
+		if keep != nil && !keep(&view) {
 			continue
 		}
 		if total >= offset && len(page) < limit {
-			page = append(page, d.clone())
+			if withFields {
+				view = s.asOf(d, t, true)
+			}
+			page = append(page, view.clone())
 		}
 		total++
 	}
@@ -301,5 +362,5 @@ func (s *store) queryAsOf(t time.Time, keep func(*Document) bool, desc bool, off
 func (s *store) len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.ids)
+	return len(s.docs)
 }

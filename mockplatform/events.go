@@ -41,15 +41,16 @@ type Event struct {
 	Faults []string `json:"faults,omitempty"`
 }
 
-// event is the dispatcher's working state for one Event.
+// event is the dispatcher's working state for one Event. When the
+// event ends, endEvent clears payload, body and requestID,
+// unless a duplicate rule may still send copies, so the events table
+// keeps little more than the Event.
 type event struct {
 	Event
-	sub       Subscription
-	payload   payload
+	sub       *activeSubscription
+	payload   *payload
 	body      []byte // encoded with the event's request_id
 	requestID string
-	// journalURL is the subscription's URL with secrets masked.
-	journalURL string
 	// release ends the event's count of outstanding work exactly once.
 	release sync.Once
 	// order numbers the events in the order they fired, from 1.
@@ -60,22 +61,64 @@ type event struct {
 	failRule  string
 	duplicate *Rule // sends copies of attempt 1
 	reorder   *Rule // holds attempt 1 until a later event is sent
-	released  bool  // a held event was released; guarded by Platform.mu
+	released  bool  // a held event was released; guarded by Platform.chainsMu
 }
 
-// eventTable keeps every event in the order it fired.
+// eventTable keeps the events in the order they fired: every pending
+// event, and the ended ones up to the journal limit. When a quarter
+// more events than the limit have ended, it drops the oldest ended
+// events down to the limit and counts them, so it never holds more
+// than the pending events and 1.25 times the limit. Compacting only
+// then keeps its cost in proportion to the events that ended, also
+// while a burst holds many more events pending than the limit.
 type eventTable struct {
-	mu    sync.Mutex
-	order []*event
+	mu      sync.Mutex
+	limit   int
+	order   []*event
+	fired   int64 // events added so far
+	ended   int   // ended events in order
+	dropped int64
 }
 
-func newEventTable() *eventTable { return &eventTable{} }
+func newEventTable(limit int) *eventTable { return &eventTable{limit: limit} }
 
 func (t *eventTable) add(e *event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.fired++
+	e.order = t.fired
 	t.order = append(t.order, e)
-	e.order = int64(len(t.order))
+}
+
+// end records that e was delivered, lost or dropped at the platform
+// time at.
+func (t *eventTable) end(e *event, s EventState, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e.State = s
+	e.EndedAt = at
+	t.ended++
+	if t.ended > t.limit+t.limit/4 {
+		t.compact()
+	}
+}
+
+// compact drops the oldest ended events until limit of them are
+// left. The caller holds t.mu.
+func (t *eventTable) compact() {
+	excess := t.ended - t.limit
+	remaining := t.order[:0]
+	for _, e := range t.order {
+		if excess > 0 && e.State != EventPending {
+			excess--
+			t.ended--
+			t.dropped++
+			continue
+		}
+		remaining = append(remaining, e)
+	}
+	clear(t.order[len(remaining):])
+	t.order = remaining
 }
 
 // update changes e under the table's lock.
@@ -85,7 +128,9 @@ func (t *eventTable) update(e *event, fn func(*Event)) {
 	fn(&e.Event)
 }
 
-func (t *eventTable) snapshot() []Event {
+// snapshot returns copies of the kept events and how many ended
+// events were dropped.
+func (t *eventTable) snapshot() ([]Event, int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]Event, len(t.order))
@@ -93,7 +138,7 @@ func (t *eventTable) snapshot() []Event {
 		out[i] = e.Event
 		out[i].Faults = slices.Clone(e.Faults)
 	}
-	return out
+	return out, t.dropped
 }
 
 // noteFault adds a rule id to the event's faults once.
@@ -130,5 +175,19 @@ func (t *eventTable) count(s EventState) int {
 	return n
 }
 
-// Events returns every event in the order it fired.
-func (p *Platform) Events() []Event { return p.events.snapshot() }
+// Events returns the events in the order they fired: every pending
+// event and the newest ended ones. Once more events have ended than
+// the journal limit, the oldest ended ones are dropped, and
+// DroppedEvents counts them.
+func (p *Platform) Events() []Event {
+	events, _ := p.events.snapshot()
+	return events
+}
+
+// DroppedEvents returns how many ended events were dropped to respect
+// the journal limit.
+func (p *Platform) DroppedEvents() int64 {
+	p.events.mu.Lock()
+	defer p.events.mu.Unlock()
+	return p.events.dropped
+}

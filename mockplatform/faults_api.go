@@ -66,6 +66,10 @@ func planAPIFaults(fired []Rule) apiFaultPlan {
 // changes nothing on the platform unless it is only delayed or stale.
 func (p *Platform) injectAPIFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !p.rules.hasActive(false) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		st := stateOf(r)
 		s := p.requestSubject(r, st)
 		plan := planAPIFaults(p.rules.decide(s, false, p.since(), apiFaultKinds(r, s)...))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -15,6 +16,9 @@ func (p *Platform) since() time.Duration { return p.clock.Now().Sub(p.started) }
 // applyEventFaults decides the event-level fault rules for a new event
 // and reports whether one dropped it.
 func (p *Platform) applyEventFaults(e *event, externalID string) (dropped bool) {
+	if !p.rules.hasActive(true) {
+		return false
+	}
 	s := subject{
 		topic: e.Topic, subscription: e.sub.ID, document: e.DocumentID,
 		externalID: externalID, key: e.ID,
@@ -48,7 +52,7 @@ func (p *Platform) drop(e *event, r Rule) {
 	p.deliveries.add(func(seq int64) Delivery {
 		return Delivery{
 			Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-			Topic: e.Topic, RequestID: e.requestID, URL: e.journalURL, PlannedAt: now,
+			Topic: e.Topic, RequestID: e.requestID, URL: e.sub.journalURL, PlannedAt: now,
 			Wall: time.Now(), Outcome: OutcomeDropped, Fault: r.ID,
 			Error: fmt.Sprintf("not sent: fault rule %s drops the event", r.ID),
 		}
@@ -64,7 +68,7 @@ func (p *Platform) failUnsent(e *event, n int, seq int64, planned time.Time) {
 	msg := fmt.Sprintf("not sent: fault rule %s fails the first %d attempts", e.failRule, e.failFirst)
 	p.deliveries.put(seq, Delivery{
 		Seq: seq, EventID: e.ID, Subscription: e.sub.ID, DocumentID: e.DocumentID,
-		Topic: e.Topic, Attempt: n, RequestID: e.requestID, URL: e.journalURL,
+		Topic: e.Topic, Attempt: n, RequestID: e.requestID, URL: e.sub.journalURL,
 		PlannedAt: planned, Wall: time.Now(), Outcome: OutcomeFailed, Fault: e.failRule, Error: msg,
 	})
 	p.events.update(e, func(ev *Event) { ev.Attempts = n })
@@ -77,10 +81,13 @@ func (p *Platform) failUnsent(e *event, n int, seq int64, planned time.Time) {
 // applyAttemptFaults decides the attempt-level fault rules for attempt
 // n of e and applies them to out.
 func (p *Platform) applyAttemptFaults(e *event, n int, out *outgoing) {
-	doc, _ := p.store.get(e.DocumentID)
+	if !p.rules.hasActive(true) {
+		return
+	}
+	_, externalID, _ := p.store.owner(e.DocumentID)
 	s := subject{
 		topic: e.Topic, subscription: e.sub.ID, document: e.DocumentID,
-		externalID: doc.ExternalID, attempt: n, key: fmt.Sprintf("%s/%d", e.ID, n),
+		externalID: externalID, attempt: n, key: e.ID + "/" + strconv.Itoa(n),
 	}
 	for _, r := range p.rules.decide(s, true, p.since(), FaultDelay, FaultLostAck, FaultCorrupt, FaultHeaders) {
 		switch r.Fault {
@@ -94,7 +101,7 @@ func (p *Platform) applyAttemptFaults(e *event, n int, out *outgoing) {
 		case FaultCorrupt:
 			corrupt(e, out, r.Corruption)
 		case FaultHeaders:
-			if !damageHeaders(e.sub, out, r) {
+			if !damageHeaders(e.sub.Subscription, out, r) {
 				// No configured header to damage: the attempt is
 				// sent as it was, and no record names the rule.
 				continue
@@ -115,7 +122,7 @@ func corrupt(e *event, out *outgoing, c Corruption) {
 	case CorruptTruncated:
 		out.body = out.body[:len(out.body)/2]
 	case CorruptContentType:
-		out.header.Set("Content-Type", "text/plain; charset=utf-8")
+		out.editHeader().Set("Content-Type", "text/plain; charset=utf-8")
 	case CorruptUnknownTopic:
 		out.body = e.encode(func(pl *payload) {
 			pl.RequestID = out.requestID
@@ -158,10 +165,10 @@ func damageHeaders(sub Subscription, out *outgoing, r Rule) bool {
 		}
 		changed = true
 		if r.HeaderMode == HeaderWrong {
-			out.header.Set(name, "wrong-value-from-fault-rule-"+r.ID)
+			out.editHeader().Set(name, "wrong-value-from-fault-rule-"+r.ID)
 			continue
 		}
-		out.header.Del(name)
+		out.editHeader().Del(name)
 	}
 	return changed
 }
@@ -213,24 +220,27 @@ func (p *Platform) sendCopy(e *event, n int, c plannedCopy) {
 // hold keeps e back until a later event of the same document and
 // subscription has been sent, or until the rule's delay passes.
 func (p *Platform) hold(e *event) {
-	key := chainKey(e)
-	p.mu.Lock()
+	key := e.chain()
+	p.chainsMu.Lock()
 	p.held[key] = append(p.held[key], e)
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	p.after(e.reorder.Delay, attemptKey(e, 1)+"/hold", func() { p.release(e) }, nil)
 }
 
-// releaseHeld releases the events held for the chain key that fired
-// before the event numbered before.
-func (p *Platform) releaseHeld(key string, before int64) {
-	p.mu.Lock()
+// heldBefore returns the events held for the chain key that fired
+// before the event numbered before. The caller holds p.chainsMu.
+func (p *Platform) heldBefore(key chainKey, before int64) []*event {
 	var ready []*event
 	for _, e := range p.held[key] {
 		if e.order < before {
 			ready = append(ready, e)
 		}
 	}
-	p.mu.Unlock()
+	return ready
+}
+
+// releaseHeld releases the held events that heldBefore returned.
+func (p *Platform) releaseHeld(ready []*event) {
 	for _, e := range ready {
 		p.after(0, attemptKey(e, 1), func() { p.release(e) }, nil)
 	}
@@ -239,18 +249,18 @@ func (p *Platform) releaseHeld(key string, before int64) {
 // release sends a held event's first attempt unless that already
 // happened.
 func (p *Platform) release(e *event) {
-	p.mu.Lock()
+	p.chainsMu.Lock()
 	if e.released {
-		p.mu.Unlock()
+		p.chainsMu.Unlock()
 		return
 	}
 	e.released = true
-	key := chainKey(e)
+	key := e.chain()
 	p.held[key] = removeEvent(p.held[key], e)
 	if len(p.held[key]) == 0 {
 		delete(p.held, key)
 	}
-	p.mu.Unlock()
+	p.chainsMu.Unlock()
 	p.startAttempt(e, 1, e.FiredAt)
 }
 

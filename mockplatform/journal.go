@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,7 +53,8 @@ type Delivery struct {
 	Latency time.Duration `json:"latency_ns"`
 	Outcome Outcome       `json:"outcome"`
 	// Headers are the request's headers with every value that may be a
-	// secret masked.
+	// secret masked. Records may share one map, so treat it as
+	// read-only.
 	Headers map[string]string `json:"headers,omitempty"`
 	// Fault lists the ids of the fault rules that acted on this record,
 	// separated by commas; empty when none did.
@@ -90,13 +92,24 @@ type Request struct {
 // work ends, in any order. Record s lives in slot (s-1) % limit, so storing
 // it drops record s-limit, and a record that arrives after a newer one
 // took its slot is dropped instead.
+//
+// The slots are allocated in blocks of ringBlock as records arrive, so
+// a journal that fills up is never copied to a larger array and never
+// holds more than one partly used block.
 type ring[T any] struct {
-	mu      sync.Mutex
-	limit   int64
-	slots   []seqItem[T] // grows up to limit; seq 0 marks an empty slot
-	seq     int64
+	mu    sync.Mutex
+	limit int64
+	// blocks[b] holds slots b*ringBlock up to (b+1)*ringBlock-1; nil
+	// until a record needs it. A seq of 0 marks an empty slot.
+	blocks [][]seqItem[T]
+	// seq is the last sequence number reserved. It is atomic, so that
+	// reserving one takes no lock.
+	seq     atomic.Int64
 	dropped int64
 }
+
+// ringBlock is the number of slots a journal allocates at once.
+const ringBlock = 1024
 
 type seqItem[T any] struct {
 	seq  int64
@@ -109,21 +122,14 @@ func newRing[T any](limit int) *ring[T] {
 
 // reserve returns the next sequence number.
 func (r *ring[T]) reserve() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seq++
-	return r.seq
+	return r.seq.Add(1)
 }
 
 // put stores a record numbered by reserve.
 func (r *ring[T]) put(seq int64, item T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := (seq - 1) % r.limit
-	if i >= int64(len(r.slots)) {
-		r.slots = append(r.slots, make([]seqItem[T], i+1-int64(len(r.slots)))...)
-	}
-	slot := &r.slots[i]
+	slot := r.slot((seq - 1) % r.limit)
 	switch {
 	case slot.seq == 0:
 	case slot.seq < seq:
@@ -133,6 +139,19 @@ func (r *ring[T]) put(seq int64, item T) {
 		return
 	}
 	*slot = seqItem[T]{seq, item}
+}
+
+// slot returns slot i, allocating its block if needed. The caller
+// holds r.mu.
+func (r *ring[T]) slot(i int64) *seqItem[T] {
+	b := int(i / ringBlock)
+	for len(r.blocks) <= b {
+		r.blocks = append(r.blocks, nil)
+	}
+	if r.blocks[b] == nil {
+		r.blocks[b] = make([]seqItem[T], min(ringBlock, r.limit-int64(b)*ringBlock))
+	}
+	return &r.blocks[b][i%ringBlock]
 }
 
 // add stores the record built by fn from the next sequence number.
@@ -145,10 +164,12 @@ func (r *ring[T]) add(fn func(seq int64) T) {
 // dropped to respect the limit.
 func (r *ring[T]) snapshot() ([]T, int64) {
 	r.mu.Lock()
-	items := make([]seqItem[T], 0, len(r.slots))
-	for _, it := range r.slots {
-		if it.seq != 0 {
-			items = append(items, it)
+	items := make([]seqItem[T], 0, min(r.seq.Load(), r.limit))
+	for _, block := range r.blocks {
+		for _, it := range block {
+			if it.seq != 0 {
+				items = append(items, it)
+			}
 		}
 	}
 	dropped := r.dropped

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
@@ -84,7 +85,8 @@ type Options struct {
 	// gets 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
-	// JournalLimit bounds each journal; the oldest records are dropped
+	// JournalLimit bounds each journal: the deliveries, the requests,
+	// the effects and the ended events. The oldest records are dropped
 	// and counted past it. Zero means DefaultJournalLimit.
 	JournalLimit int
 
@@ -103,11 +105,14 @@ type Options struct {
 // Platform is a running fake of the platform. Create one with New or
 // Start; its methods are safe for concurrent use.
 type Platform struct {
-	opts    Options
-	clock   clock.Clock
-	log     *slog.Logger
-	client  *http.Client
-	handler http.Handler
+	opts   Options
+	clock  clock.Clock
+	log    *slog.Logger
+	client *http.Client
+	// transport is the default client's transport, which do calls
+	// directly; nil when Options.HTTPClient is set.
+	transport http.RoundTripper
+	handler   http.Handler
 
 	store      *store
 	rules      *rules
@@ -117,19 +122,38 @@ type Platform struct {
 	effects    *ring[Effect]
 	events     *eventTable
 
-	mu       sync.Mutex
-	subs     []Subscription
+	mu sync.Mutex
+	// subs is replaced, never changed in place, and published in
+	// subsView, so emit reads it without taking mu.
+	subs     []*activeSubscription
+	subsView atomic.Pointer[[]*activeSubscription]
 	nextSub  int
 	profiles map[string]Profile
-	timers   map[*pendingTimer]struct{}
-	closed   bool
+	// plans holds each profile's plan, computed when it is added.
+	plans  map[string][]step
+	timers map[*pendingTimer]struct{}
+	closed bool
 	// stopping is closed when Shutdown starts. REST API requests that
 	// latency and hang faults hold wait on it, because
 	// http.Server.Shutdown waits for them but does not cancel their
 	// contexts.
 	stopping chan struct{}
-	chains   map[string]*chain
-	held     map[string][]*event
+
+	// chainsMu guards chains and held, which every delivery touches, so
+	// that they do not contend for mu.
+	chainsMu sync.Mutex
+	chains   map[chainKey]*chain
+	held     map[chainKey][]*event
+
+	// queues holds the send queue of each webhook URL.
+	queuesMu sync.Mutex
+	queues   map[string]*sendQueue
+
+	// batching is set while Advance runs the callbacks of one instant,
+	// and batch holds the attempts they start; see sendBatch.
+	batching atomic.Bool
+	batchMu  sync.Mutex
+	batch    []queuedSend
 
 	// advancing is set while Advance steps the manual clock; timer
 	// callbacks then queue in due instead of running at once.
@@ -163,9 +187,11 @@ func New(opts Options) (*Platform, error) {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		profiles: make(map[string]Profile),
+		plans:    make(map[string][]step),
 		timers:   make(map[*pendingTimer]struct{}),
-		chains:   make(map[string]*chain),
-		held:     make(map[string][]*event),
+		chains:   make(map[chainKey]*chain),
+		held:     make(map[chainKey][]*event),
+		queues:   make(map[string]*sendQueue),
 		stopping: make(chan struct{}),
 	}
 	if p.clock == nil {
@@ -209,7 +235,7 @@ func New(opts Options) (*Platform, error) {
 	if p.opts.FirstDocumentID < 0 || p.opts.FirstDocumentID > MaxFirstDocumentID {
 		return nil, fmt.Errorf("mockplatform: first document id %d is out of range: use 1 to %d, so ids stay exact in JavaScript clients", p.opts.FirstDocumentID, MaxFirstDocumentID)
 	}
-	p.store = newStore(p.opts.FirstDocumentID)
+	p.store = newStore(p.opts.FirstDocumentID, p.extractFields)
 	p.started = p.clock.Now()
 	p.rules = &rules{seed: p.opts.Seed}
 	for _, r := range opts.Rules {
@@ -220,14 +246,16 @@ func New(opts Options) (*Platform, error) {
 	p.deliveries = newRing[Delivery](p.opts.JournalLimit)
 	p.requests = newRing[Request](p.opts.JournalLimit)
 	p.effects = newRing[Effect](p.opts.JournalLimit)
-	p.events = newEventTable()
+	p.events = newEventTable(p.opts.JournalLimit)
 	p.client = p.opts.HTTPClient
 	if p.client == nil {
 		p.client = newDeliveryClient()
+		p.transport = p.client.Transport
 	}
 
 	for _, pr := range BuiltinProfiles() {
 		p.profiles[pr.Name] = pr
+		p.plans[pr.Name] = pr.plan()
 	}
 	for _, pr := range opts.Profiles {
 		if err := p.AddProfile(pr); err != nil {
@@ -311,9 +339,10 @@ func (p *Platform) Handler() http.Handler { return p.handler }
 func (p *Platform) Clock() clock.Clock { return p.clock }
 
 // Shutdown stops the platform: it stops accepting requests, cancels
-// every step and retry still waiting on the clock, and waits until the
-// delivery attempts in flight end or ctx is done. Events whose
-// deliveries were cancelled stay pending in the event table.
+// every step and retry still waiting on the clock and every attempt
+// still waiting in a send queue, and waits until the delivery attempts
+// in flight end or ctx is done. Events whose deliveries were cancelled
+// stay pending in the event table.
 func (p *Platform) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
@@ -380,6 +409,7 @@ func (p *Platform) AddProfile(pr Profile) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.profiles[pr.Name] = pr.clone()
+	p.plans[pr.Name] = pr.plan()
 	return nil
 }
 
@@ -396,10 +426,17 @@ func (p *Platform) Profiles() []Profile {
 }
 
 func (p *Platform) profile(name string) (Profile, bool) {
+	pr, _, ok := p.profilePlan(name)
+	return pr, ok
+}
+
+// profilePlan returns the profile with the given name and its plan,
+// which the caller must not change.
+func (p *Platform) profilePlan(name string) (Profile, []step, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pr, ok := p.profiles[name]
-	return pr, ok
+	return pr, p.plans[name], ok
 }
 
 // profileNames lists the defined profile names for error messages. The
@@ -435,7 +472,10 @@ func (p *Platform) AddSubscription(s Subscription) (Subscription, error) {
 		return Subscription{}, fmt.Errorf("mockplatform: subscription id %q is taken: choose another id or delete the existing subscription", s.ID)
 	}
 	s = s.clone()
-	p.subs = append(p.subs, s)
+	// Clip makes append copy, so a slice emit still reads stays as it
+	// was.
+	p.subs = append(slices.Clip(p.subs), p.newActiveSubscription(s))
+	p.subsView.Store(&p.subs)
 	return s.clone(), nil
 }
 
@@ -449,7 +489,8 @@ func (p *Platform) RemoveSubscription(id string) bool {
 	if i < 0 {
 		return false
 	}
-	p.subs = slices.Delete(p.subs, i, i+1)
+	p.subs = slices.Delete(slices.Clone(p.subs), i, i+1)
+	p.subsView.Store(&p.subs)
 	return true
 }
 
@@ -460,13 +501,22 @@ func (p *Platform) Subscriptions() []Subscription {
 	defer p.mu.Unlock()
 	out := make([]Subscription, len(p.subs))
 	for i, s := range p.subs {
-		out[i] = s.clone()
+		out[i] = s.Subscription.clone()
 	}
 	return out
 }
 
+// activeSubscriptions returns the stored subscriptions, which the
+// caller must not change.
+func (p *Platform) activeSubscriptions() []*activeSubscription {
+	if subs := p.subsView.Load(); subs != nil {
+		return *subs
+	}
+	return nil
+}
+
 func (p *Platform) subIndex(id string) int {
-	return slices.IndexFunc(p.subs, func(s Subscription) bool { return s.ID == id })
+	return slices.IndexFunc(p.subs, func(s *activeSubscription) bool { return s.ID == id })
 }
 
 // AddRule validates a fault rule, assigns it an id if it has none, and
@@ -493,7 +543,7 @@ func (p *Platform) Document(id int64) (Document, bool) { return p.store.get(id) 
 
 // Documents returns copies of every document in id order.
 func (p *Platform) Documents() []Document {
-	docs, _ := p.store.query(nil, false, 0, p.store.len())
+	docs, _ := p.store.query(nil, false, 0, p.store.len(), true)
 	return docs
 }
 

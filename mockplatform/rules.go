@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -542,6 +543,9 @@ type rules struct {
 	list []*activeRule
 	next int
 	seed uint64
+	// webhookRules and apiRules count the rules of list by kind, for
+	// hasActive, which every delivery and request calls without mu.
+	webhookRules, apiRules atomic.Int32
 }
 
 // decide returns the rules of the given kinds that match s and fire
@@ -624,7 +628,28 @@ func (rs *rules) add(r Rule) (Rule, error) {
 		return Rule{}, fmt.Errorf("rule id %q is taken: choose another id or delete the existing rule", r.ID)
 	}
 	rs.list = append(rs.list, &activeRule{Rule: r})
+	rs.count(r, 1)
 	return r, nil
+}
+
+// hasActive reports whether a rule of the webhook kinds, or of the REST API
+// kinds when webhook is false, is active. Callers skip building a
+// subject when none is.
+func (rs *rules) hasActive(webhook bool) bool {
+	if webhook {
+		return rs.webhookRules.Load() > 0
+	}
+	return rs.apiRules.Load() > 0
+}
+
+// count adds delta to the number of active rules of r's kind. The
+// caller holds rs.mu.
+func (rs *rules) count(r Rule, delta int32) {
+	if r.Fault.Webhook() {
+		rs.webhookRules.Add(delta)
+	} else {
+		rs.apiRules.Add(delta)
+	}
 }
 
 // remove deletes the rule with the given id and reports whether it
@@ -636,6 +661,7 @@ func (rs *rules) remove(id string) bool {
 	if i < 0 {
 		return false
 	}
+	rs.count(rs.list[i].Rule, -1)
 	rs.list = slices.Delete(rs.list, i, i+1)
 	return true
 }

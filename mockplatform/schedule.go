@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parashift-mock/parashift-mock/mockplatform/clock"
@@ -78,7 +79,7 @@ type dueCall struct {
 // platform is already closed.
 //
 // fn must not block: work that waits on the network goes through
-// spawn. During Advance, the calls due at one instant run one after
+// enqueue. During Advance, the calls due at one instant run one after
 // another in the order of their keys, so the order of their decisions
 // and journal records does not depend on goroutine scheduling.
 func (p *Platform) after(d time.Duration, key string, fn func(), onCancel func()) {
@@ -133,50 +134,66 @@ func (p *Platform) runDueBatch() {
 	batch := p.due
 	p.due = nil
 	p.mu.Unlock()
-	slices.SortStableFunc(batch, func(a, b dueCall) int { return strings.Compare(a.key, b.key) })
+	byKey := func(a, b dueCall) int { return strings.Compare(a.key, b.key) }
+	// Timers due at one instant often fire in key order already, such
+	// as the steps of documents uploaded one after another.
+	if !slices.IsSortedFunc(batch, byKey) {
+		slices.SortStableFunc(batch, byKey)
+	}
+	p.collectSends()
 	for _, c := range batch {
 		p.runDue(c.fn)
 	}
+	p.sendBatch()
 }
 
 // tracker counts units of work and lets callers wait until none is
-// left.
+// left. Every delivery adds and ends work several times, from many
+// goroutines, so the count is atomic and the mutex is taken only to
+// wake a waiter.
 type tracker struct {
-	mu    sync.Mutex
-	n     int
-	zeroC chan struct{} // closed when n drops to zero; nil while n is zero
+	n  atomic.Int64
+	mu sync.Mutex
+	// zeroC is made by wait while n is above zero, and closed and
+	// cleared when n drops to zero, so work that no caller waits for
+	// makes no channel.
+	zeroC chan struct{}
 }
 
 func (t *tracker) add() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.n == 0 {
-		t.zeroC = make(chan struct{})
-	}
-	t.n++
+	t.n.Add(1)
 }
 
 func (t *tracker) done() {
+	n := t.n.Add(-1)
+	if n < 0 {
+		panic("mockplatform: tracker count below zero")
+	}
+	if n > 0 {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.n--
-	switch {
-	case t.n == 0:
+	// The count may have risen again since; then a later done closes
+	// the channel.
+	if t.zeroC != nil && t.n.Load() == 0 {
 		close(t.zeroC)
 		t.zeroC = nil
-	case t.n < 0:
-		panic("mockplatform: tracker count below zero")
 	}
 }
 
 // wait blocks until the count is zero or ctx is done.
 func (t *tracker) wait(ctx context.Context) error {
 	t.mu.Lock()
-	c := t.zeroC
-	t.mu.Unlock()
-	if c == nil {
+	if t.n.Load() == 0 {
+		t.mu.Unlock()
 		return nil
 	}
+	if t.zeroC == nil {
+		t.zeroC = make(chan struct{})
+	}
+	c := t.zeroC
+	t.mu.Unlock()
 	select {
 	case <-c:
 		// The count may have risen again since; callers that need a

@@ -1,9 +1,11 @@
 package mockplatform
 
 import (
-	"fmt"
+	"encoding/binary"
+	"encoding/hex"
 	"hash/fnv"
 	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -19,7 +21,7 @@ func (p *Platform) rng(key string) *rand.Rand {
 // jitter returns the jitter added to retry n of the event, uniform in
 // [0, MaxJitter) with millisecond resolution.
 func (p *Platform) jitter(eventID string, n int) time.Duration {
-	r := p.rng(fmt.Sprintf("jitter/%s/%d", eventID, n))
+	r := p.rng("jitter/" + eventID + "/" + strconv.Itoa(n))
 	return time.Duration(r.Int64N(MaxJitter.Milliseconds())) * time.Millisecond
 }
 
@@ -27,6 +29,11 @@ func (p *Platform) jitter(eventID string, n int) time.Duration {
 // gives the event's own id; attempts 2 and later give the per-attempt
 // ids used when Options.RequestIDPerAttempt is set.
 func (p *Platform) requestID(eventID string, attempt int) string {
-	r := p.rng(fmt.Sprintf("request-id/%s/%d", eventID, attempt))
-	return fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
+	r := p.rng("request-id/" + eventID + "/" + strconv.Itoa(attempt))
+	// Two big-endian words in hexadecimal, the same digits as
+	// fmt.Sprintf("%016x%016x").
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], r.Uint64())
+	binary.BigEndian.PutUint64(b[8:], r.Uint64())
+	return hex.EncodeToString(b[:])
 }

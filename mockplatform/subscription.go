@@ -1,6 +1,7 @@
 package mockplatform
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -63,6 +64,59 @@ func (s Subscription) label() string {
 		return s.ID
 	}
 	return fmt.Sprintf("for %q", redactURL(s.URL))
+}
+
+// activeSubscription is a stored subscription with the values that
+// every delivery to it shares, computed once when it is added. Nothing
+// in it changes afterwards.
+type activeSubscription struct {
+	Subscription
+	// journalURL is URL with secrets masked.
+	journalURL string
+	queue      *sendQueue
+	// header is the request header of an attempt before fault rules
+	// change it.
+	header http.Header
+	// journalHeaders is header as journal records show it, with the
+	// configured values masked. The records of attempts whose headers
+	// no fault rule changed share it.
+	journalHeaders map[string]string
+	// basicAuth is the Authorization value that the URL's user
+	// information gives, as http.Client sends it; empty without user
+	// information.
+	basicAuth string
+	// errorURL is URL with any password replaced by "***", as errors
+	// of http.Client.Do show it.
+	errorURL string
+}
+
+// newActiveSubscription returns s with its shared delivery values. s
+// must be a clone that nothing else changes.
+func (p *Platform) newActiveSubscription(s Subscription) *activeSubscription {
+	header := make(http.Header, 2+len(s.Headers))
+	header.Set("Content-Type", "application/json")
+	header.Set("User-Agent", "parashift-mock")
+	for k, v := range s.Headers {
+		header.Set(k, v)
+	}
+	a := &activeSubscription{
+		Subscription:   s,
+		journalURL:     redactURL(s.URL),
+		queue:          p.sendQueueFor(s.URL),
+		header:         header,
+		journalHeaders: maskHeaders(header, s.Headers),
+		errorURL:       s.URL,
+	}
+	// Validate has parsed the URL, so the error cannot happen.
+	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
+		password, hasPassword := u.User.Password()
+		credentials := u.User.Username() + ":" + password
+		a.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(credentials))
+		if hasPassword {
+			a.errorURL = strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1)
+		}
+	}
+	return a
 }
 
 // clone returns s with its own header map and topic slice.

@@ -65,7 +65,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 			return Document{}, fmt.Errorf("mockplatform: upload: custom_fields.%s must be a profile name, got %v: use one of %s", ProfileField, v, p.profileNames())
 		}
 	}
-	prof, ok := p.profile(name)
+	prof, plan, ok := p.profilePlan(name)
 	if !ok {
 		return Document{}, fmt.Errorf("mockplatform: upload: profile %q is not defined: use one of %s", name, p.profileNames())
 	}
@@ -89,7 +89,7 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 		CreatedAt:           now,
 		UpdatedAt:           now,
 		Profile:             prof.Name,
-		Topics:              []Topic{TopicDocumentReceived},
+		Topics:              append(make([]Topic, 0, len(plan)), TopicDocumentReceived),
 	}
 	for _, f := range in.Files {
 		doc.Files = append(doc.Files, File{
@@ -101,11 +101,11 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 	if doc.Name == "" && len(doc.Files) > 0 {
 		doc.Name = doc.Files[0].Name
 	}
-	stored := p.store.add(doc)
+	stored := p.store.add(doc, len(plan))
 
 	p.emit(stored, TopicDocumentReceived)
-	p.scheduleSteps(stored.ID, prof, prof.plan(), 1)
-	return stored, nil
+	p.scheduleSteps(stored.ID, prof, plan, 1)
+	return stored.clone(), nil
 }
 
 // scheduleSteps schedules step i of the plan and, when it has fired,
@@ -114,18 +114,29 @@ func (p *Platform) scheduleSteps(id int64, prof Profile, plan []step, i int) {
 	if i >= len(plan) {
 		return
 	}
-	p.after(plan[i].after, fmt.Sprintf("step/%020d/%02d", id, i), func() {
+	p.after(plan[i].after, stepKey(id, i), func() {
 		p.fire(id, prof, plan[i].topic)
 		p.scheduleSteps(id, prof, plan, i+1)
 	}, nil)
 }
 
+// stepKey orders step i of a document's plan among the work due at one
+// instant: "step/<document id, 20 digits>/<i, 2 digits>".
+func stepKey(id int64, i int) string {
+	b := make([]byte, 0, len("step//")+20+2)
+	b = append(b, "step/"...)
+	b = appendPadded(b, id, 20)
+	b = append(b, '/')
+	b = appendPadded(b, int64(i), 2)
+	return string(b)
+}
+
 // fire moves the document to the state the topic marks and emits the
-// topic's events. The store is updated first, so a consumer that reads
+// topic's events, which only read the shallow copy of the document. The store is updated first, so a consumer that reads
 // the document after any webhook of the topic sees this step or later.
 func (p *Platform) fire(id int64, prof Profile, topic Topic) {
 	now := p.clock.Now()
-	doc, ok := p.store.update(id, func(d *Document) {
+	doc, ok := p.store.update(id, false, func(d *storedDocument) {
 		d.Status = topic.Status()
 		d.WorkflowStep = topic.Stage()
 		if topic == TopicProcessingFailed {
@@ -135,9 +146,9 @@ func (p *Platform) fire(id int64, prof Profile, topic Topic) {
 		d.Topics = append(d.Topics, topic)
 		switch topic {
 		case TopicAutoClassification:
-			d.DocumentType = p.documentType(d, prof)
+			d.DocumentType = p.documentType(&d.Document, prof)
 		case TopicAutoExtractionDone:
-			d.Fields = p.extractFields(d)
+			d.extracted = true
 		}
 	})
 	if !ok {
@@ -193,7 +204,7 @@ func (p *Platform) extractFields(d *Document) []Field {
 func (p *Platform) PatchDocument(tenant, id int64, patch Patch) (doc Document, ok bool) {
 	now := p.clock.Now()
 	owned := false
-	doc, ok = p.store.update(id, func(d *Document) {
+	doc, ok = p.store.update(id, true, func(d *storedDocument) {
 		if d.TenantID != tenant {
 			return
 		}

@@ -56,6 +56,7 @@ func commands() []command {
 		{"run", "run scenarios against a consumer and report every check", runRun, func() *flag.FlagSet { fs, _ := newRunFlags(); return fs }, "run (--consumer URL | --reference-consumer) [flags]"},
 		{"scenarios", "list the built-in scenarios, or print one as YAML", runScenariosCmd, nil, "scenarios [name]"},
 		{"health", "check that a running platform responds to GET /_mock/health with 200", runHealth, func() *flag.FlagSet { fs, _ := newHealthFlags(); return fs }, "health [flags]"},
+		{"bench", "measure throughput, virtual time, memory and start-up beside baselines", runBench, func() *flag.FlagSet { fs, _ := newBenchFlags(); return fs }, "bench [flags]"},
 		{"version", "print the version", runVersion, nil, "version"},
 		{"help", "print help for the program or a command", runHelp, nil, "help [command]"},
 	}
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, ok := findCommand(name)
 	if !ok {
-		return usagef("", "unknown command %q: use one of serve, listen, demo, run, scenarios, health, version, help", name)
+		return usagef("", "unknown command %q: use one of serve, listen, demo, run, scenarios, health, bench, version, help", name)
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr)
 }

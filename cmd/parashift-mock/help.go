@@ -28,7 +28,7 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		cmd, ok := findCommand(args[0])
 		if !ok {
-			return usagef("help", "unknown command %q: use one of serve, listen, demo, run, scenarios, health, version, help", args[0])
+			return usagef("help", "unknown command %q: use one of serve, listen, demo, run, scenarios, health, bench, version, help", args[0])
 		}
 		printCommandHelp(stdout, cmd)
 		return nil

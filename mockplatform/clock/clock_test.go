@@ -754,3 +754,36 @@ func TestAfterFuncNilPanics(t *testing.T) {
 		})
 	}
 }
+
+func TestManualStopManyKeepsOrder(t *testing.T) {
+	m := clock.NewManual(start)
+	var r recorder
+	timers := make([]clock.Timer, 200)
+	for i := range timers {
+		// Due in reverse creation order, so the heap order matters.
+		d := time.Duration(len(timers)-i) * time.Second
+		timers[i] = m.AfterFunc(d, r.callback(m, d.String()))
+	}
+	var want []string
+	for i, tm := range timers {
+		if i%4 != 0 {
+			if !tm.Stop() {
+				t.Fatalf("Stop() on pending timer %d = false, want true", i)
+			}
+			continue
+		}
+		want = append([]string{(time.Duration(len(timers)-i) * time.Second).String()}, want...)
+	}
+	if got := m.Pending(); got != len(want) {
+		t.Errorf("Pending() after stopping = %d, want %d", got, len(want))
+	}
+
+	m.Advance(time.Hour)
+
+	if got := r.names(); !equalStrings(got, want) {
+		t.Errorf("firing order = %v, want %v", got, want)
+	}
+	if got := m.Pending(); got != 0 {
+		t.Errorf("Pending() after Advance = %d, want 0", got)
+	}
+}

@@ -1,8 +1,8 @@
 package clock
 
 import (
-	"container/heap"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,24 +21,39 @@ type Manual struct {
 
 	// mu guards the fields below. It is never held while a callback runs,
 	// so callbacks may call Now, AfterFunc and Stop.
-	mu     sync.Mutex
-	now    time.Time
-	nextID uint64
-	timers timerHeap
+	mu  sync.Mutex
+	now time.Time
+	// nowValue is now for Now, which the platform calls for every
+	// delivery from many goroutines, so it reads it without mu. It
+	// changes only together with now, under mu.
+	nowValue atomic.Pointer[time.Time]
+	nextID   uint64
+	timers   timerHeap
+	// pending counts the timers in the heap that are not stopped. A
+	// stopped timer stays in the heap until it reaches the top or
+	// compact removes it.
+	pending int
 }
 
 // NewManual returns a Manual clock whose time is start. The monotonic clock
 // reading of start, if any, is dropped because manual time does not follow
 // the wall clock.
 func NewManual(start time.Time) *Manual {
-	return &Manual{now: start.Round(0)}
+	m := &Manual{}
+	m.setNow(start.Round(0))
+	return m
 }
 
 // Now returns the current manual time.
 func (m *Manual) Now() time.Time {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.now
+	return *m.nowValue.Load()
+}
+
+// setNow moves the time to t. The caller holds m.mu, except in
+// NewManual.
+func (m *Manual) setNow(t time.Time) {
+	m.now = t
+	m.nowValue.Store(&t)
 }
 
 // AfterFunc registers f to run at Now()+d. It never calls f itself, even for
@@ -56,9 +71,10 @@ func (m *Manual) AfterFunc(d time.Duration, f func()) Timer {
 	if d > 0 {
 		due = m.now.Add(d)
 	}
-	t := &manualTimer{clock: m, due: due, id: m.nextID, f: f}
+	t := &manualTimer{clock: m, f: f}
+	m.timers.push(heapEntry{due: due, id: m.nextID, timer: t})
 	m.nextID++
-	heap.Push(&m.timers, t)
+	m.pending++
 	return t
 }
 
@@ -67,6 +83,7 @@ func (m *Manual) AfterFunc(d time.Duration, f func()) Timer {
 func (m *Manual) NextDue() (time.Time, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.dropStopped()
 	if len(m.timers) == 0 {
 		return time.Time{}, false
 	}
@@ -77,7 +94,7 @@ func (m *Manual) NextDue() (time.Time, bool) {
 func (m *Manual) Pending() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.timers)
+	return m.pending
 }
 
 // Step fires the timers due at the earliest pending instant, if that instant
@@ -124,7 +141,7 @@ func (m *Manual) advanceTo(t time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if t.After(m.now) {
-		m.now = t
+		m.setNow(t)
 	}
 }
 
@@ -152,6 +169,7 @@ func (m *Manual) step(limit time.Time) (time.Time, bool) {
 func (m *Manual) startInstant(limit time.Time) (time.Time, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.dropStopped()
 	if len(m.timers) == 0 {
 		return time.Time{}, false
 	}
@@ -160,7 +178,7 @@ func (m *Manual) startInstant(limit time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if due.After(m.now) {
-		m.now = due
+		m.setNow(due)
 	}
 	return m.now, true
 }
@@ -170,71 +188,131 @@ func (m *Manual) startInstant(limit time.Time) (time.Time, bool) {
 func (m *Manual) popDue(instant time.Time) *manualTimer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.dropStopped()
 	if len(m.timers) == 0 || m.timers[0].due.After(instant) {
 		return nil
 	}
-	return heap.Pop(&m.timers).(*manualTimer)
+	t := m.timers.pop().timer
+	t.done = true
+	m.pending--
+	return t
+}
+
+// dropStopped pops the stopped timers off the top of the heap. The
+// caller holds m.mu.
+func (m *Manual) dropStopped() {
+	// Without stopped timers, the check would read every top timer.
+	for len(m.timers) > m.pending && m.timers[0].timer.done {
+		m.timers.pop()
+	}
 }
 
 // manualTimer is a callback registered with a Manual clock.
 type manualTimer struct {
 	clock *Manual
-	due   time.Time
-	// id is the creation sequence number, which orders timers with equal due
-	// times.
-	id uint64
-	f  func()
-	// index is the position in the clock's heap, or -1 once the timer has
-	// been stopped or removed to fire.
-	index int
+	f     func()
+	// done is set, under clock.mu, when the timer is removed to fire or
+	// is stopped.
+	done bool
 }
 
-// Stop removes the timer from its clock if it has not started firing.
+// Stop prevents the timer from firing if it has not started firing.
 func (t *manualTimer) Stop() bool {
 	m := t.clock
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t.index < 0 {
+	if t.done {
 		return false
 	}
-	heap.Remove(&m.timers, t.index)
+	t.done = true
+	m.pending--
+	// Rebuilding the heap once most of it is stopped timers bounds
+	// their memory; most clocks stop few timers.
+	if len(m.timers) > 64 && 2*m.pending < len(m.timers) {
+		m.timers.compact()
+	}
 	return true
 }
 
-// timerHeap is a min-heap of timers ordered by due time, then by creation
-// order. It implements heap.Interface.
-type timerHeap []*manualTimer
-
-func (h timerHeap) Len() int {
-	return len(h)
+// heapEntry is a timer in the heap with the keys it is ordered by, so
+// comparisons do not follow a pointer to each timer.
+type heapEntry struct {
+	due time.Time
+	// id is the creation sequence number, which orders timers with equal
+	// due times.
+	id    uint64
+	timer *manualTimer
 }
 
-func (h timerHeap) Less(i, j int) bool {
+// timerHeap is a min-heap of timers ordered by due time, then by
+// creation order.
+type timerHeap []heapEntry
+
+func (h timerHeap) less(i, j int) bool {
 	if c := h[i].due.Compare(h[j].due); c != 0 {
 		return c < 0
 	}
 	return h[i].id < h[j].id
 }
 
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
+func (h *timerHeap) push(e heapEntry) {
+	*h = append(*h, e)
+	h.up(len(*h) - 1)
 }
 
-func (h *timerHeap) Push(x any) {
-	t := x.(*manualTimer)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-
-func (h *timerHeap) Pop() any {
+// pop removes and returns the earliest entry. The heap must not be
+// empty.
+func (h *timerHeap) pop() heapEntry {
 	old := *h
-	n := len(old)
-	t := old[n-1]
-	// Clearing the slot lets the garbage collector free the timer's callback.
-	old[n-1] = nil
-	t.index = -1
-	*h = old[:n-1]
-	return t
+	n := len(old) - 1
+	top := old[0]
+	old[0] = old[n]
+	// Clearing the slot lets the garbage collector free the timer.
+	old[n] = heapEntry{}
+	*h = old[:n]
+	h.down(0)
+	return top
+}
+
+func (h timerHeap) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			return
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (h timerHeap) down(i int) {
+	for {
+		child := 2*i + 1
+		if child >= len(h) {
+			return
+		}
+		if right := child + 1; right < len(h) && h.less(right, child) {
+			child = right
+		}
+		if !h.less(child, i) {
+			return
+		}
+		h[i], h[child] = h[child], h[i]
+		i = child
+	}
+}
+
+// compact removes the stopped timers and restores the heap order.
+func (h *timerHeap) compact() {
+	kept := (*h)[:0]
+	for _, e := range *h {
+		if !e.timer.done {
+			kept = append(kept, e)
+		}
+	}
+	clear((*h)[len(kept):])
+	*h = kept
+	for i := len(kept)/2 - 1; i >= 0; i-- {
+		kept.down(i)
+	}
 }

@@ -219,13 +219,15 @@ func (f Filter) query() url.Values {
 }
 
 // Events lists the webhook events that match f, in the order they
-// fired.
-func (c *Client) Events(ctx context.Context, f Filter) ([]mockplatform.Event, error) {
+// fired, and returns the number of ended events the platform discarded
+// to stay within its journal limit.
+func (c *Client) Events(ctx context.Context, f Filter) ([]mockplatform.Event, int64, error) {
 	var out struct {
-		Events []mockplatform.Event `json:"events"`
+		Events  []mockplatform.Event `json:"events"`
+		Dropped int64                `json:"dropped"`
 	}
 	err := c.do(ctx, http.MethodGet, "/_mock/events", f.query(), nil, http.StatusOK, &out)
-	return out.Events, err
+	return out.Events, out.Dropped, err
 }
 
 // Deliveries reads the delivery journal, oldest first, and returns the

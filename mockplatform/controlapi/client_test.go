@@ -120,9 +120,12 @@ func TestClientDrivesPlatform(t *testing.T) {
 		t.Errorf("Documents = %d documents, %v; want 2", len(all), err)
 	}
 
-	dropped, err := c.Events(ctx, controlapi.Filter{State: mockplatform.EventDropped})
+	dropped, discarded, err := c.Events(ctx, controlapi.Filter{State: mockplatform.EventDropped})
 	if err != nil {
 		t.Fatalf("Events: %v", err)
+	}
+	if discarded != 0 {
+		t.Errorf("Events discarded = %d, want 0", discarded)
 	}
 	if len(dropped) != 2 || dropped[0].Faults[0] != "lose-final" {
 		t.Errorf("dropped events = %+v, want 2 dropped by lose-final", dropped)

@@ -53,7 +53,7 @@ func ExampleRun() {
 		log.Printf("document: %v", err)
 		return
 	}
-	events, err := c.Events(ctx, controlapi.Filter{DocumentID: doc.ID})
+	events, _, err := c.Events(ctx, controlapi.Filter{DocumentID: doc.ID})
 	if err != nil {
 		log.Printf("events: %v", err)
 		return

@@ -180,7 +180,7 @@ func TestConsumerSurvivesNetworkOutage(t *testing.T) {
 	// Keep the consumer off until every document's first webhook has
 	// failed twice.
 	waitFor(t, ctx, 60*time.Second, "two failed attempts of every document-received", func() (bool, error) {
-		events, err := c.Events(ctx, controlapi.Filter{Topic: mockplatform.TopicDocumentReceived})
+		events, _, err := c.Events(ctx, controlapi.Filter{Topic: mockplatform.TopicDocumentReceived})
 		if err != nil {
 			return false, err
 		}
@@ -205,7 +205,7 @@ func TestConsumerSurvivesNetworkOutage(t *testing.T) {
 	t.Logf("consumer was off the network for %s", reconnected.Sub(outage).Round(time.Millisecond))
 
 	waitFor(t, ctx, 120*time.Second, "every event delivered or dropped", func() (bool, error) {
-		events, err := c.Events(ctx, controlapi.Filter{})
+		events, _, err := c.Events(ctx, controlapi.Filter{})
 		if err != nil {
 			return false, err
 		}
@@ -217,7 +217,7 @@ func TestConsumerSurvivesNetworkOutage(t *testing.T) {
 		return len(events) > 0, nil
 	})
 
-	events, err := c.Events(ctx, controlapi.Filter{})
+	events, _, err := c.Events(ctx, controlapi.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
