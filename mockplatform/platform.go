@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,18 +317,26 @@ func (p *Platform) Serve(ln net.Listener) {
 
 // URL returns the base URL, such as http://127.0.0.1:41234, or "" when
 // the platform is not listening. The REST API is under URL()+"/v2" and
-// the control API under URL()+"/_mock". A platform listening on every
-// interface, such as 0.0.0.0:8080, gets a URL on 127.0.0.1, because
-// "http://[::]:8080" is no address a client can use.
+// the control API under URL()+"/_mock".
 func (p *Platform) URL() string {
 	if p.listener == nil {
 		return ""
 	}
-	addr := p.listener.Addr()
-	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	return BaseURL(p.listener.Addr().String())
+}
+
+// BaseURL returns the http URL of a listen address host:port. An
+// address on every interface, such as 0.0.0.0:8080 or [::]:8080, gets
+// a URL on 127.0.0.1, because "http://[::]:8080" is no address a
+// client can use.
+func BaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			return "http://" + net.JoinHostPort("127.0.0.1", port)
+		}
 	}
-	return "http://" + addr.String()
+	return "http://" + addr
 }
 
 // Handler returns the HTTP handler of the REST API and the control API.

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -147,7 +146,7 @@ func selectScenarios(args []string) ([]scenarios.Scenario, error) {
 	}
 	var list []scenarios.Scenario
 	for _, arg := range args {
-		if isScenarioFile(arg) {
+		if scenarios.IsFile(arg) {
 			sc, err := scenarios.Load(arg)
 			if err != nil {
 				return nil, usagef("run", "invalid scenario file: %v", err)
@@ -165,15 +164,6 @@ func selectScenarios(args []string) ([]scenarios.Scenario, error) {
 	return list, nil
 }
 
-func isScenarioFile(arg string) bool {
-	ext := filepath.Ext(arg)
-	if ext == ".yaml" || ext == ".yml" || strings.ContainsRune(arg, '/') || strings.ContainsRune(arg, filepath.Separator) {
-		return true
-	}
-	info, err := os.Stat(arg)
-	return err == nil && !info.IsDir()
-}
-
 // reserveAddr checks that addr is free and replaces port 0 with a free
 // port, so that every scenario's platform listens on the address that
 // the header shows for the consumer's configuration.
@@ -189,16 +179,10 @@ func reserveAddr(addr string) (string, error) {
 // printRunHeader prints what a consumer needs before the first
 // scenario starts: the platform's URLs and the development token.
 func printRunHeader(w io.Writer, f *runFlags, addr string, count int) {
-	base := "http://" + addr
-	wildcard := false
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-			// A listener on every interface prints as [::]; the
-			// consumer reaches it on loopback or the host's name.
-			base = "http://" + net.JoinHostPort("127.0.0.1", port)
-			wildcard = true
-		}
-	}
+	base := mockplatform.BaseURL(addr)
+	// A listener on every interface gets a loopback URL, and other
+	// hosts reach it by the host's name.
+	wildcard := base != "http://"+addr
 	target := redactURL(f.consumer)
 	if f.referenceConsumer {
 		target = "the reference consumer of examples/consumer, started for each scenario"
