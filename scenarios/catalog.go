@@ -4,7 +4,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -77,6 +79,19 @@ func Catalog() []Scenario {
 		out[i] = sc
 	}
 	return out
+}
+
+// IsFile reports whether a scenario argument, as "parashift-mock run
+// --scenario" takes it, names a file rather than a built-in scenario:
+// it ends in .yaml or .yml, contains a path separator or names an
+// existing file.
+func IsFile(arg string) bool {
+	ext := filepath.Ext(arg)
+	if ext == ".yaml" || ext == ".yml" || strings.ContainsRune(arg, '/') || strings.ContainsRune(arg, filepath.Separator) {
+		return true
+	}
+	info, err := os.Stat(arg)
+	return err == nil && !info.IsDir()
 }
 
 // Lookup returns the built-in scenario with the given name.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -49,12 +50,6 @@ type options struct {
 	scenarios       []scenarioRef
 	scenarioTimeout time.Duration
 }
-
-// Limits of the scaled clock's factor, as serve accepts them.
-const (
-	minTimeScale = 0.001
-	maxTimeScale = 1e6
-)
 
 // WithSubscription adds a webhook subscription once the platform is
 // up. Its URL is resolved inside the container: use the consumer's
@@ -117,8 +112,8 @@ func WithToken(bearer string, tenant int64) Option {
 // takes 0.16 s and the first five webhook retries about 13 s.
 func WithTimeScale(factor float64) Option {
 	return func(o *options) error {
-		if !(factor >= minTimeScale && factor <= maxTimeScale) {
-			return fmt.Errorf("WithTimeScale: factor %g is out of range: use %g to %g", factor, minTimeScale, maxTimeScale)
+		if !(factor >= mockplatform.MinTimeScale && factor <= mockplatform.MaxTimeScale) {
+			return fmt.Errorf("WithTimeScale: factor %g is out of range: use %g to %g", factor, mockplatform.MinTimeScale, mockplatform.MaxTimeScale)
 		}
 		o.timeScale = factor
 		return nil
@@ -211,11 +206,12 @@ func WithScenarios(consumerURL string, names ...string) Option {
 		}
 		o.consumerURL = consumerURL
 		for _, name := range names {
-			file, err := isScenarioFile(name)
-			if err != nil {
-				return fmt.Errorf("WithScenarios: %w", err)
-			}
-			if !file {
+			file := scenarios.IsFile(name)
+			if file {
+				if err := readableFile(name); err != nil {
+					return fmt.Errorf("WithScenarios: %w", err)
+				}
+			} else {
 				if _, ok := scenarios.Lookup(name); !ok {
 					return fmt.Errorf("WithScenarios: no built-in scenario is named %q: use one of %s, or the path of a scenario file",
 						name, strings.Join(scenarios.CatalogNames(), ", "))
@@ -250,6 +246,18 @@ func WithScenarioTimeout(d time.Duration) Option {
 		o.scenarioTimeout = d
 		return nil
 	}
+}
+
+// readableFile returns an error unless path is a file that exists.
+func readableFile(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("scenario file %q: %w", path, err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("scenario file %q is a directory: give a YAML file", path)
+	}
+	return nil
 }
 
 func (o *options) scenarioMode() bool { return o.consumerURL != "" }

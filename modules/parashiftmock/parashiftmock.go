@@ -41,7 +41,6 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -411,27 +410,6 @@ func (o *options) scenarioArgs() []string {
 		}
 	}
 	return out
-}
-
-// isScenarioFile reports whether arg names a scenario file the way
-// "parashift-mock run" decides it: a .yaml or .yml extension, a path
-// separator, or an existing file. It returns an error for such a path
-// that is not a readable file.
-func isScenarioFile(arg string) (bool, error) {
-	ext := filepath.Ext(arg)
-	info, statErr := os.Stat(arg)
-	if ext != ".yaml" && ext != ".yml" && !strings.ContainsRune(arg, '/') && !strings.ContainsRune(arg, filepath.Separator) {
-		if statErr != nil || info.IsDir() {
-			return false, nil
-		}
-	}
-	if statErr != nil {
-		return true, fmt.Errorf("scenario file %q: %w", arg, statErr)
-	}
-	if info.IsDir() {
-		return true, fmt.Errorf("scenario file %q is a directory: give a YAML file", arg)
-	}
-	return true, nil
 }
 
 // DefaultToken is the bearer token of tenant 1 when no WithToken is
