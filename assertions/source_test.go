@@ -117,7 +117,7 @@ func TestPollsForLostWaitsForJournalRecord(t *testing.T) {
 }
 
 // TestPollsForLostEndsBeforeDeadline judges a run that ended before the
-// consumer's deadline: the check fails, but its evidence says the run
+// consumer's deadline: the check fails, but its evidence states that the run
 // ended early instead of claiming the deadline passed.
 func TestPollsForLostEndsBeforeDeadline(t *testing.T) {
 	dropped := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)

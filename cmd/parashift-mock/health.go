@@ -58,15 +58,15 @@ func runHealth(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	defer cancel()
 	// The output goes to Docker's health log, so a password in the URL
 	// is masked there.
-	shown := redactURL(f.url)
+	displayURL := redactURL(f.url)
 	status, err := checkHealth(ctx, f.url)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("health check of %s failed: no complete response within %s: check whether the platform is stuck or overloaded, and raise --timeout if it is only slow", shown, f.timeout)
+			return fmt.Errorf("health check of %s failed: no complete response within %s: check whether the platform is stuck or overloaded, and raise --timeout if it is only slow", displayURL, f.timeout)
 		}
-		return fmt.Errorf("health check of %s failed: %w", shown, err)
+		return fmt.Errorf("health check of %s failed: %w", displayURL, err)
 	}
-	fmt.Fprintf(stdout, "healthy: GET %s returned %s\n", shown, status)
+	fmt.Fprintf(stdout, "healthy: GET %s returned %s\n", displayURL, status)
 	return nil
 }
 

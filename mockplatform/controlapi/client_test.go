@@ -41,7 +41,7 @@ func startPlatform(t *testing.T, opts mockplatform.Options) (*mockplatform.Platf
 	return p, c
 }
 
-// receiver starts a webhook endpoint on loopback that answers 204 and
+// receiver starts a webhook endpoint on loopback that responds with 204 and
 // counts the requests that carry the header X-Hook-Token: s3cret.
 func receiver(t *testing.T) (string, *atomic.Int64) {
 	t.Helper()

@@ -116,9 +116,11 @@ func TestRunWithConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	if ctr.Token() != "tenant-one-token" {
 		t.Errorf("Token() = %q, want the file's first token, tenant-one-token", ctr.Token())
 	}
+
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ctr.APIURL()+"/documents", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +134,7 @@ func TestRunWithConfigFile(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET %s/documents with Token() = %d, want 200", ctr.APIURL(), resp.StatusCode)
 	}
+
 	subs, err := ctr.Client().Subscriptions(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -126,7 +126,7 @@ func TestConsumerSurvivesNetworkOutage(t *testing.T) {
 		onNetwork(nw, "mock", mockAddr),
 		parashiftmock.WithTimeScale(100),
 		parashiftmock.WithSeed(42),
-		// An attempt that gets no answer fails after 1 s, so the
+		// An attempt that gets no response fails after 1 s, so the
 		// retries run into the outage, not into a 10 s timeout.
 		parashiftmock.WithAttemptTimeout(time.Second),
 		parashiftmock.WithSubscription(mockplatform.Subscription{
@@ -245,7 +245,7 @@ func TestConsumerSurvivesNetworkOutage(t *testing.T) {
 	// The dropped final webhooks fired during the outage, and the
 	// consumer could poll only after it heard of the documents once it
 	// was back, so the poll deadline covers the outage and the retry
-	// that ended it. Attempts that timed out during the outage say
+	// that ended it. Attempts that timed out during the outage show
 	// nothing about how fast the consumer acks, so acks-fast judges the
 	// attempts sent after the reconnect. Passing checks decide at the
 	// end of checkCtx, which is the consumer's time to settle.
