@@ -2,6 +2,8 @@ package clock_test
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -785,5 +787,51 @@ func TestManualStopManyKeepsOrder(t *testing.T) {
 	}
 	if got := m.Pending(); got != 0 {
 		t.Errorf("Pending() after Advance = %d, want 0", got)
+	}
+}
+
+// TestManualFiresManyTimersInOrder schedules timers with random due
+// times, many of them equal or a nanosecond apart, stops some, and
+// checks that the rest fire in due order and, at equal due times, in
+// creation order.
+func TestManualFiresManyTimersInOrder(t *testing.T) {
+	m := clock.NewManual(start)
+	rng := rand.New(rand.NewPCG(1, 2))
+	type planned struct {
+		due     time.Time
+		created int
+	}
+	var (
+		mu    sync.Mutex
+		fired []planned
+		want  []planned
+	)
+	for i := range 5000 {
+		d := time.Duration(rng.IntN(50))*time.Second + time.Duration(rng.IntN(3))*time.Nanosecond
+		p := planned{due: start.Add(d), created: i}
+		tm := m.AfterFunc(d, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			fired = append(fired, p)
+		})
+		if rng.IntN(5) == 0 {
+			tm.Stop()
+			continue
+		}
+		want = append(want, p)
+	}
+	slices.SortStableFunc(want, func(a, b planned) int { return a.due.Compare(b.due) })
+
+	m.Advance(time.Minute)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(fired) != len(want) {
+		t.Fatalf("%d timers fired, want %d", len(fired), len(want))
+	}
+	for i := range want {
+		if fired[i] != want[i] {
+			t.Fatalf("firing %d = timer %d due %v, want timer %d due %v", i, fired[i].created, fired[i].due, want[i].created, want[i].due)
+		}
 	}
 }

@@ -71,8 +71,8 @@ func (m *Manual) AfterFunc(d time.Duration, f func()) Timer {
 	if d > 0 {
 		due = m.now.Add(d)
 	}
-	t := &manualTimer{clock: m, f: f}
-	m.timers.push(heapEntry{due: due, id: m.nextID, timer: t})
+	t := &manualTimer{clock: m, f: f, due: due}
+	m.timers.push(heapEntry{sec: due.Unix(), nsec: int64(due.Nanosecond()), id: m.nextID, timer: t})
 	m.nextID++
 	m.pending++
 	return t
@@ -87,7 +87,7 @@ func (m *Manual) NextDue() (time.Time, bool) {
 	if len(m.timers) == 0 {
 		return time.Time{}, false
 	}
-	return m.timers[0].due, true
+	return m.timers[0].timer.due, true
 }
 
 // Pending returns how many timers are waiting to fire.
@@ -173,7 +173,7 @@ func (m *Manual) startInstant(limit time.Time) (time.Time, bool) {
 	if len(m.timers) == 0 {
 		return time.Time{}, false
 	}
-	due := m.timers[0].due
+	due := m.timers[0].timer.due
 	if due.After(limit) {
 		return time.Time{}, false
 	}
@@ -189,7 +189,7 @@ func (m *Manual) popDue(instant time.Time) *manualTimer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.dropStopped()
-	if len(m.timers) == 0 || m.timers[0].due.After(instant) {
+	if len(m.timers) == 0 || m.timers[0].timer.due.After(instant) {
 		return nil
 	}
 	t := m.timers.pop().timer
@@ -211,6 +211,7 @@ func (m *Manual) dropStopped() {
 type manualTimer struct {
 	clock *Manual
 	f     func()
+	due   time.Time
 	// done is set, under clock.mu, when the timer is removed to fire or
 	// is stopped.
 	done bool
@@ -235,9 +236,12 @@ func (t *manualTimer) Stop() bool {
 }
 
 // heapEntry is a timer in the heap with the keys it is ordered by, so
-// comparisons do not follow a pointer to each timer.
+// comparisons neither follow a pointer to each timer nor decode a
+// time.Time.
 type heapEntry struct {
-	due time.Time
+	// sec and nsec are the due time as Unix seconds and nanoseconds
+	// within the second.
+	sec, nsec int64
 	// id is the creation sequence number, which orders timers with equal
 	// due times.
 	id    uint64
@@ -245,14 +249,24 @@ type heapEntry struct {
 }
 
 // timerHeap is a min-heap of timers ordered by due time, then by
-// creation order.
+// creation order. Each node has four children rather than two, which
+// halves the depth, and the four sit next to each other in memory:
+// a clock with tens of thousands of timers, such as one retry per
+// event, moves fewer entries and touches fewer cache lines per pop.
 type timerHeap []heapEntry
 
+// heapArity is the number of children of a node.
+const heapArity = 4
+
 func (h timerHeap) less(i, j int) bool {
-	if c := h[i].due.Compare(h[j].due); c != 0 {
-		return c < 0
+	a, b := &h[i], &h[j]
+	if a.sec != b.sec {
+		return a.sec < b.sec
 	}
-	return h[i].id < h[j].id
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
+	}
+	return a.id < b.id
 }
 
 func (h *timerHeap) push(e heapEntry) {
@@ -276,7 +290,7 @@ func (h *timerHeap) pop() heapEntry {
 
 func (h timerHeap) up(i int) {
 	for i > 0 {
-		parent := (i - 1) / 2
+		parent := (i - 1) / heapArity
 		if !h.less(i, parent) {
 			return
 		}
@@ -287,12 +301,15 @@ func (h timerHeap) up(i int) {
 
 func (h timerHeap) down(i int) {
 	for {
-		child := 2*i + 1
-		if child >= len(h) {
+		first := heapArity*i + 1
+		if first >= len(h) {
 			return
 		}
-		if right := child + 1; right < len(h) && h.less(right, child) {
-			child = right
+		child := first
+		for c := first + 1; c < min(first+heapArity, len(h)); c++ {
+			if h.less(c, child) {
+				child = c
+			}
 		}
 		if !h.less(child, i) {
 			return
@@ -312,7 +329,7 @@ func (h *timerHeap) compact() {
 	}
 	clear((*h)[len(kept):])
 	*h = kept
-	for i := len(kept)/2 - 1; i >= 0; i-- {
+	for i := (len(kept) - 2) / heapArity; i >= 0; i-- {
 		kept.down(i)
 	}
 }
