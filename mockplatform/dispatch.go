@@ -159,33 +159,9 @@ func (p *Platform) firstAttemptDone(e *event) {
 	if next != nil {
 		// Through the clock, so that on a manual clock the start is
 		// ordered with the other work of this instant.
-		p.after(0, attemptKey(next, 1), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
+		p.after(0, attemptKey(next, 1, ""), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
 	}
 	p.releaseHeld(ready)
-}
-
-// attemptKey orders attempt n of e among the work due at one instant:
-// "attempt/<document id, 20 digits>/<event id>/<n>".
-func attemptKey(e *event, n int) string {
-	b := make([]byte, 0, len("attempt///")+20+len(e.ID)+2)
-	b = append(b, "attempt/"...)
-	b = appendPadded(b, e.DocumentID, 20)
-	b = append(b, '/')
-	b = append(b, e.ID...)
-	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(n), 10)
-	return string(b)
-}
-
-// appendPadded appends the decimal form of a non-negative v to b,
-// padded with zeros to width digits, as fmt's %0*d does.
-func appendPadded(b []byte, v int64, width int) []byte {
-	var digits [20]byte
-	d := strconv.AppendInt(digits[:0], v, 10)
-	for range width - len(d) {
-		b = append(b, '0')
-	}
-	return append(b, d...)
 }
 
 // startAttempt numbers attempt n of e, planned for the given platform
@@ -218,7 +194,7 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 		p.enqueue(e.sub.queue, deliver)
 	}
 	if out.delay > 0 {
-		p.after(out.delay, attemptKey(e, n)+"/delayed", send, nil)
+		p.after(out.delay, attemptKey(e, n, "/delayed"), send, nil)
 		return
 	}
 	send()
@@ -300,7 +276,7 @@ func (p *Platform) deliver(e *event, n int, seq int64, planned time.Time, out ou
 // error, if any.
 func (p *Platform) sendRecorded(e *event, n int, seq int64, planned time.Time, out outgoing) (Delivery, error) {
 	sentAt, wall := p.clock.Now(), time.Now()
-	status, latency, err := p.send(e.sub, out)
+	status, latency, err := p.send(e.sub, out, wall)
 	headers := e.sub.journalHeaders
 	if out.headerChanged {
 		headers = maskHeaders(out.header, e.sub.Headers)
@@ -362,7 +338,7 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 			"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
 			"topic", e.Topic, "attempt", n, "error", reason(), "retry_in", wait)
 	}
-	p.after(wait, attemptKey(e, n+1), func() { p.startAttempt(e, n+1, planned) }, func() {
+	p.after(wait, attemptKey(e, n+1, ""), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.
 		p.releaseEvent(e)
@@ -387,17 +363,12 @@ func (p *Platform) releaseEvent(e *event) {
 }
 
 // send POSTs the attempt to the subscription's URL and returns the
-// status and the latency. A non-nil error means no response arrived.
-func (p *Platform) send(sub *activeSubscription, out outgoing) (int, time.Duration, error) {
+// status and the latency from start, the wall time just before. A
+// non-nil error means no response arrived.
+func (p *Platform) send(sub *activeSubscription, out outgoing, start time.Time) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.AttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(out.body))
-	if err != nil {
-		return 0, 0, fmt.Errorf("build request: %w", err)
-	}
-	req.Header = out.header
-
-	start := time.Now()
+	req := newAttemptRequest(ctx, sub, out)
 	resp, err := p.do(req, sub)
 	if err != nil {
 		return 0, time.Since(start), describeSendError(err, p.opts.AttemptTimeout)
@@ -407,6 +378,26 @@ func (p *Platform) send(sub *activeSubscription, out outgoing) (int, time.Durati
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp.StatusCode, time.Since(start), nil
+}
+
+// newAttemptRequest returns the POST request of an attempt, as
+// http.NewRequestWithContext builds it from the subscription's URL and
+// the attempt's body, without parsing the URL again.
+func newAttemptRequest(ctx context.Context, sub *activeSubscription, out outgoing) *http.Request {
+	body := out.body
+	req := http.Request{
+		Method: http.MethodPost, URL: sub.target, Host: sub.host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: out.header, ContentLength: int64(len(body)),
+		// The body must stay an io.NopCloser around a *bytes.Reader:
+		// the transport then knows it is in memory and writes the
+		// header and the body in one write.
+		Body: io.NopCloser(bytes.NewReader(body)),
+		// The transport calls GetBody to send the request again when a
+		// kept-alive connection closed before the request was written.
+		GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+	}
+	return req.WithContext(ctx)
 }
 
 // do sends req to sub through the platform's client. The default

@@ -129,8 +129,10 @@ type Platform struct {
 	nextSub  int
 	profiles map[string]Profile
 	// plans holds each profile's plan, computed when it is added.
-	plans  map[string][]step
-	timers map[*pendingTimer]struct{}
+	plans map[string][]step
+	// timers is the first of the pending timers, which link to each
+	// other.
+	timers *pendingTimer
 	closed bool
 	// stopping is closed when Shutdown starts. REST API requests that
 	// latency and hang faults hold wait on it, because
@@ -153,11 +155,17 @@ type Platform struct {
 	batching atomic.Bool
 	batchMu  sync.Mutex
 	batch    []queuedSend
+	// batchSpare is an empty slice with room, which replaces batch when
+	// sendBatch takes the attempts of an instant.
+	batchSpare []queuedSend
 
 	// advancing is set while Advance steps the manual clock; timer
 	// callbacks then queue in due instead of running at once.
 	advancing bool
 	due       []dueCall
+	// dueSpare is an empty slice with room, which replaces due when
+	// runDueBatch takes the calls of an instant.
+	dueSpare  []dueCall
 	advanceMu sync.Mutex
 
 	// busy counts work that runs now: attempts in flight and timer
@@ -187,7 +195,6 @@ func New(opts Options) (*Platform, error) {
 		log:      opts.Logger,
 		profiles: make(map[string]Profile),
 		plans:    make(map[string][]step),
-		timers:   make(map[*pendingTimer]struct{}),
 		chains:   make(map[chainKey]*chain),
 		held:     make(map[chainKey][]*event),
 		queues:   make(map[string]*sendQueue),
@@ -358,11 +365,12 @@ func (p *Platform) Shutdown(ctx context.Context) error {
 	}
 	p.closed = true
 	close(p.stopping)
-	timers := make([]*pendingTimer, 0, len(p.timers))
-	for t := range p.timers {
+	var timers []*pendingTimer
+	for p.timers != nil {
+		t := p.timers
+		p.unlistTimer(t)
 		timers = append(timers, t)
 	}
-	clear(p.timers)
 	p.mu.Unlock()
 
 	// A timer whose callback already fired but has not taken p.mu yet

@@ -1,9 +1,11 @@
 package mockplatform
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,16 +62,100 @@ func (p *Platform) setAdvancing(on bool) {
 	p.advancing = on
 }
 
-// pendingTimer is a clock timer the platform can cancel on shutdown.
+// pendingTimer is work that waits on the platform's clock. The
+// platform keeps its pending timers in a list, so Shutdown can cancel
+// them.
 type pendingTimer struct {
-	timer  clock.Timer
-	cancel func()
+	p     *Platform
+	timer clock.Timer
+	key   dueKey
+	fn    func()
+	// onCancel, if not nil, runs when Shutdown cancels fn.
+	onCancel func()
+	// prev and next link the platform's pending timers; listed is set
+	// while the timer is in that list.
+	prev, next *pendingTimer
+	listed     bool
+}
+
+// dueKey orders the work due at one instant. Keys compare as their
+// texts from String do: steps as "step/<document id, 20 digits>/<i, 2
+// digits>" and attempts as "attempt/<document id, 20 digits>/<event
+// id>/<n><suffix>", so attempts come before steps and the work of
+// lower document ids first.
+type dueKey struct {
+	attempt  bool
+	document int64
+	event    string
+	n        int
+	suffix   string
+}
+
+// stepKey is the key of step i of a document's plan.
+func stepKey(document int64, i int) dueKey {
+	return dueKey{document: document, n: i}
+}
+
+// attemptKey is the key of attempt n of e, with a suffix that tells
+// apart other work for the same attempt.
+func attemptKey(e *event, n int, suffix string) dueKey {
+	return dueKey{attempt: true, document: e.DocumentID, event: e.ID, n: n, suffix: suffix}
+}
+
+// String returns the key's text.
+func (k dueKey) String() string {
+	if !k.attempt {
+		b := make([]byte, 0, len("step//")+20+2)
+		b = append(b, "step/"...)
+		b = appendPadded(b, k.document, 20)
+		b = append(b, '/')
+		b = appendPadded(b, int64(k.n), 2)
+		return string(b)
+	}
+	b := make([]byte, 0, len("attempt///")+20+len(k.event)+2+len(k.suffix))
+	b = append(b, "attempt/"...)
+	b = appendPadded(b, k.document, 20)
+	b = append(b, '/')
+	b = append(b, k.event...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(k.n), 10)
+	b = append(b, k.suffix...)
+	return string(b)
+}
+
+// compareDueKeys compares a and b as their texts compare, building the
+// texts only for work of the same kind and document.
+func compareDueKeys(a, b dueKey) int {
+	if a.attempt != b.attempt {
+		// "attempt/" sorts before "step/".
+		if a.attempt {
+			return -1
+		}
+		return 1
+	}
+	if c := cmp.Compare(a.document, b.document); c != 0 {
+		// Document ids are padded to the same width, so their texts
+		// compare as their values do.
+		return c
+	}
+	return strings.Compare(a.String(), b.String())
+}
+
+// appendPadded appends the decimal form of a non-negative v to b,
+// padded with zeros to width digits, as fmt's %0*d does.
+func appendPadded(b []byte, v int64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], v, 10)
+	for range width - len(d) {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 // dueCall is a timer callback that fired during Advance and waits to
 // run in key order.
 type dueCall struct {
-	key string
+	key dueKey
 	fn  func()
 }
 
@@ -82,7 +168,7 @@ type dueCall struct {
 // enqueue. During Advance, the calls due at one instant run one after
 // another in the order of their keys, so the order of their decisions
 // and journal records does not depend on goroutine scheduling.
-func (p *Platform) after(d time.Duration, key string, fn func(), onCancel func()) {
+func (p *Platform) after(d time.Duration, key dueKey, fn func(), onCancel func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -91,31 +177,62 @@ func (p *Platform) after(d time.Duration, key string, fn func(), onCancel func()
 		}
 		return
 	}
-	pt := &pendingTimer{}
-	pt.cancel = func() {
-		if onCancel != nil {
-			onCancel()
-		}
-		p.outstanding.done()
-	}
+	pt := &pendingTimer{p: p, key: key, fn: fn, onCancel: onCancel}
 	p.outstanding.add()
-	pt.timer = p.clock.AfterFunc(d, func() {
-		p.mu.Lock()
-		if _, ok := p.timers[pt]; !ok {
-			// Shutdown took it and cancels it.
-			p.mu.Unlock()
-			return
-		}
-		delete(p.timers, pt)
-		if p.advancing {
-			p.due = append(p.due, dueCall{key, fn})
-			p.mu.Unlock()
-			return
-		}
+	p.listTimer(pt)
+	pt.timer = p.clock.AfterFunc(d, pt.fire)
+}
+
+// fire runs when the clock fires pt: at once, or during Advance in
+// the batch of its instant.
+func (pt *pendingTimer) fire() {
+	p := pt.p
+	p.mu.Lock()
+	if !pt.listed {
+		// Shutdown took it and cancels it.
 		p.mu.Unlock()
-		p.runDue(fn)
-	})
-	p.timers[pt] = struct{}{}
+		return
+	}
+	p.unlistTimer(pt)
+	if p.advancing {
+		p.due = append(p.due, dueCall{pt.key, pt.fn})
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.runDue(pt.fn)
+}
+
+// cancel ends the outstanding count of a timer that Shutdown took.
+func (pt *pendingTimer) cancel() {
+	if pt.onCancel != nil {
+		pt.onCancel()
+	}
+	pt.p.outstanding.done()
+}
+
+// listTimer adds pt to the pending timers. The caller holds p.mu.
+func (p *Platform) listTimer(pt *pendingTimer) {
+	pt.next = p.timers
+	if p.timers != nil {
+		p.timers.prev = pt
+	}
+	p.timers = pt
+	pt.listed = true
+}
+
+// unlistTimer removes pt from the pending timers. The caller holds
+// p.mu.
+func (p *Platform) unlistTimer(pt *pendingTimer) {
+	if pt.prev != nil {
+		pt.prev.next = pt.next
+	} else {
+		p.timers = pt.next
+	}
+	if pt.next != nil {
+		pt.next.prev = pt.prev
+	}
+	pt.prev, pt.next, pt.listed = nil, nil, false
 }
 
 // runDue runs a fired timer's callback as busy work and ends its
@@ -132,9 +249,9 @@ func (p *Platform) runDue(fn func()) {
 func (p *Platform) runDueBatch() {
 	p.mu.Lock()
 	batch := p.due
-	p.due = nil
+	p.due, p.dueSpare = p.dueSpare, nil
 	p.mu.Unlock()
-	byKey := func(a, b dueCall) int { return strings.Compare(a.key, b.key) }
+	byKey := func(a, b dueCall) int { return compareDueKeys(a.key, b.key) }
 	// Timers due at one instant often fire in key order already, such
 	// as the steps of documents uploaded one after another.
 	if !slices.IsSortedFunc(batch, byKey) {
@@ -145,6 +262,12 @@ func (p *Platform) runDueBatch() {
 		p.runDue(c.fn)
 	}
 	p.sendBatch()
+	// The emptied slice collects the calls of a later instant, so an
+	// instant allocates none.
+	clear(batch)
+	p.mu.Lock()
+	p.dueSpare = batch[:0]
+	p.mu.Unlock()
 }
 
 // tracker counts units of work and lets callers wait until none is

@@ -97,12 +97,16 @@ func (p *Platform) collectSends() {
 func (p *Platform) sendBatch() {
 	p.batchMu.Lock()
 	batch := p.batch
-	p.batch = nil
+	p.batch, p.batchSpare = p.batchSpare, nil
 	p.batching.Store(false)
 	p.batchMu.Unlock()
 	for i, s := range batch {
 		p.start(s.q, s.fn, i == len(batch)-1)
 	}
+	clear(batch)
+	p.batchMu.Lock()
+	p.batchSpare = batch[:0]
+	p.batchMu.Unlock()
 }
 
 // drain runs fn and then the queued functions until q is empty.

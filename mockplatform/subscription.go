@@ -88,6 +88,11 @@ type activeSubscription struct {
 	// errorURL is URL with any password replaced by "***", as errors
 	// of http.Client.Do show it.
 	errorURL string
+	// target is URL parsed once, and host the Host of its requests, as
+	// http.NewRequest sets them; the requests of all attempts share
+	// them, because the HTTP client only reads them.
+	target *url.URL
+	host   string
 }
 
 // newActiveSubscription returns s with its shared delivery values. s
@@ -108,6 +113,9 @@ func (p *Platform) newActiveSubscription(s Subscription) *activeSubscription {
 		errorURL:       s.URL,
 	}
 	// Validate has parsed the URL, so the error cannot happen.
+	if r, err := http.NewRequest(http.MethodPost, s.URL, nil); err == nil {
+		a.target, a.host = r.URL, r.Host
+	}
 	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
 		password, hasPassword := u.User.Password()
 		credentials := u.User.Username() + ":" + password

@@ -120,17 +120,6 @@ func (p *Platform) scheduleSteps(id int64, prof Profile, plan []step, i int) {
 	}, nil)
 }
 
-// stepKey orders step i of a document's plan among the work due at one
-// instant: "step/<document id, 20 digits>/<i, 2 digits>".
-func stepKey(id int64, i int) string {
-	b := make([]byte, 0, len("step//")+20+2)
-	b = append(b, "step/"...)
-	b = appendPadded(b, id, 20)
-	b = append(b, '/')
-	b = appendPadded(b, int64(i), 2)
-	return string(b)
-}
-
 // fire moves the document to the state the topic marks and emits the
 // topic's events, which only read the shallow copy of the document. The store is updated first, so a consumer that reads
 // the document after any webhook of the topic sees this step or later.
