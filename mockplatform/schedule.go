@@ -262,6 +262,9 @@ func (p *Platform) runDueBatch() {
 		p.runDue(c.fn)
 	}
 	p.sendBatch()
+	if cap(batch) > maxSpareBatch {
+		return
+	}
 	// The emptied slice collects the calls of a later instant, so an
 	// instant allocates none.
 	clear(batch)
@@ -269,6 +272,12 @@ func (p *Platform) runDueBatch() {
 	p.dueSpare = batch[:0]
 	p.mu.Unlock()
 }
+
+// maxSpareBatch is the largest capacity of a batch slice kept for
+// reuse. A burst of documents makes one instant with a call or attempt
+// per document, and keeping a slice of that size would hold its memory
+// for the platform's life.
+const maxSpareBatch = 1024
 
 // tracker counts units of work and lets callers wait until none is
 // left. Every delivery adds and ends work several times, from many

@@ -103,6 +103,9 @@ func (p *Platform) sendBatch() {
 	for i, s := range batch {
 		p.start(s.q, s.fn, i == len(batch)-1)
 	}
+	if cap(batch) > maxSpareBatch {
+		return
+	}
 	clear(batch)
 	p.batchMu.Lock()
 	p.batchSpare = batch[:0]
