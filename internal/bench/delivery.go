@@ -54,17 +54,13 @@ func measureDelivery(ctx context.Context, cfg Config) (Sample, error) {
 	if _, err := fireBurst(ctx, p, warmup); err != nil {
 		return Sample{}, fmt.Errorf("warm up the platform: %w", err)
 	}
-	body, header, err := cons.samplePayload()
+	r, err := sampleRequest(cons)
 	if err != nil {
 		return Sample{}, err
 	}
 
 	client := &http.Client{Transport: mockplatform.DeliveryTransport()}
 	defer client.CloseIdleConnections()
-	r := request{method: http.MethodPost, url: cons.url, body: body, header: http.Header{
-		"Content-Type": header["Content-Type"],
-		"User-Agent":   header["User-Agent"],
-	}}
 	if _, err := load(ctx, client, r, http.StatusNoContent, warmup, cfg.Concurrency); err != nil {
 		return Sample{}, fmt.Errorf("warm up the plain clients: %w", err)
 	}

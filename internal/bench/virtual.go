@@ -16,6 +16,15 @@ import (
 // retry waits and 8 jitters under 30 s each after the upload.
 const virtualSpan = 18 * time.Hour
 
+// virtualRounds are the ends of the rounds of the virtual time
+// measurement, as platform time since the upload. They double, so the
+// first rounds hold the first attempts and short retries, and each
+// later round about one wave of retries.
+var virtualRounds = []time.Duration{
+	time.Minute, 4 * time.Minute, 16 * time.Minute, time.Hour,
+	2*time.Hour + 30*time.Minute, 5 * time.Hour, 10 * time.Hour, virtualSpan,
+}
+
 // measureVirtual measures the wall time of a whole retry schedule on
 // the manual clock: documents whose processing-finished webhook goes
 // to an endpoint that always responds with 500, until every event is lost
@@ -25,6 +34,10 @@ const virtualSpan = 18 * time.Hour
 // the attempts of one instant, almost always a single one, before it
 // moves on. The detail compares with plain clients sending from
 // cfg.Concurrency goroutines too.
+//
+// The clock advances in rounds, and after each round the plain client
+// sends as many requests as the platform sent in it, so that load from
+// other processes slows both alike.
 func measureVirtual(ctx context.Context, cfg Config) (Sample, error) {
 	cons, err := startConsumer(http.StatusInternalServerError)
 	if err != nil {
@@ -45,6 +58,8 @@ func measureVirtual(ctx context.Context, cfg Config) (Sample, error) {
 		return Sample{}, fmt.Errorf("start platform: %w", err)
 	}
 	defer p.Close()
+	client := &http.Client{Transport: mockplatform.DeliveryTransport()}
+	defer client.CloseIdleConnections()
 
 	start := time.Now()
 	for range cfg.VirtualDocuments {
@@ -52,28 +67,39 @@ func measureVirtual(ctx context.Context, cfg Config) (Sample, error) {
 			return Sample{}, fmt.Errorf("upload: %w", err)
 		}
 	}
-	if err := p.Advance(ctx, virtualSpan); err != nil {
-		return Sample{}, err
-	}
 	elapsed := time.Since(start)
+	var sequential time.Duration
+	var r request
+	reached := time.Duration(0)
+	for _, end := range virtualRounds {
+		sent := cons.count.Load()
+		start := time.Now()
+		if err := p.Advance(ctx, end-reached); err != nil {
+			return Sample{}, err
+		}
+		elapsed += time.Since(start)
+		reached = end
+		n := int(cons.count.Load() - sent)
+		if n == 0 {
+			continue
+		}
+		if r.body == nil {
+			if r, err = sampleRequest(cons); err != nil {
+				return Sample{}, err
+			}
+		}
+		d, err := load(ctx, client, r, http.StatusInternalServerError, n, 1)
+		if err != nil {
+			return Sample{}, err
+		}
+		sequential += d
+	}
 	span, instants, err := checkLost(p, cfg.VirtualDocuments)
 	if err != nil {
 		return Sample{}, err
 	}
-
-	body, header, err := cons.samplePayload()
-	if err != nil {
-		return Sample{}, err
-	}
-	client := &http.Client{Transport: mockplatform.DeliveryTransport()}
-	defer client.CloseIdleConnections()
-	r := request{method: http.MethodPost, url: cons.url, body: body, header: http.Header{
-		"Content-Type": header["Content-Type"],
-		"User-Agent":   header["User-Agent"],
-	}}
-	sequential, err := load(ctx, client, r, http.StatusInternalServerError, attempts, 1)
-	if err != nil {
-		return Sample{}, err
+	if got := cons.count.Load(); got != 2*int64(attempts) {
+		return Sample{}, fmt.Errorf("the consumer received %d requests, want %d attempts and as many plain client requests", got, 2*attempts)
 	}
 	concurrent, err := load(ctx, client, r, http.StatusInternalServerError, attempts, cfg.Concurrency)
 	if err != nil {
@@ -82,10 +108,23 @@ func measureVirtual(ctx context.Context, cfg Config) (Sample, error) {
 	return Sample{
 		Value:    elapsed.Seconds(),
 		Baseline: sequential.Seconds(),
-		Detail: fmt.Sprintf("%d attempts at %d instants; every event lost after 9; platform time from first to last attempt of an event %s; "+
+		Detail: fmt.Sprintf("%d attempts at %d instants in %d rounds; every event lost after 9; platform time from first to last attempt of an event %s; "+
 			"plain clients from %d goroutines %.2f s, ratio %.2f",
-			attempts, instants, span, cfg.Concurrency, concurrent.Seconds(), elapsed.Seconds()/concurrent.Seconds()),
+			attempts, instants, len(virtualRounds), span, cfg.Concurrency, concurrent.Seconds(), elapsed.Seconds()/concurrent.Seconds()),
 	}, nil
+}
+
+// sampleRequest returns a plain client request with the body and the
+// header of the first webhook the consumer received.
+func sampleRequest(cons *consumer) (request, error) {
+	body, header, err := cons.samplePayload()
+	if err != nil {
+		return request{}, err
+	}
+	return request{method: http.MethodPost, url: cons.url, body: body, header: http.Header{
+		"Content-Type": header["Content-Type"],
+		"User-Agent":   header["User-Agent"],
+	}}, nil
 }
 
 // checkLost returns an error unless the platform lost every event of
