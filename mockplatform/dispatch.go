@@ -159,7 +159,7 @@ func (p *Platform) firstAttemptDone(e *event) {
 	if next != nil {
 		// Through the clock, so that on a manual clock the start is
 		// ordered with the other work of this instant.
-		p.after(0, attemptKey(next, 1, ""), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
+		p.after(0, attemptKey(next, 1, sendAttempt), func() { p.startAttempt(next, 1, next.FiredAt) }, nil)
 	}
 	p.releaseHeld(ready)
 }
@@ -194,7 +194,7 @@ func (p *Platform) startAttempt(e *event, n int, planned time.Time) {
 		p.enqueue(e.sub.queue, deliver)
 	}
 	if out.delay > 0 {
-		p.after(out.delay, attemptKey(e, n, "/delayed"), send, nil)
+		p.after(out.delay, attemptKey(e, n, delayedAttempt), send, nil)
 		return
 	}
 	send()
@@ -338,7 +338,7 @@ func (p *Platform) retryOrLose(e *event, n, status int, sendErr error) {
 			"event", e.ID, "subscription", e.sub.ID, "document", e.DocumentID,
 			"topic", e.Topic, "attempt", n, "error", reason(), "retry_in", wait)
 	}
-	p.after(wait, attemptKey(e, n+1, ""), func() { p.startAttempt(e, n+1, planned) }, func() {
+	p.after(wait, attemptKey(e, n+1, sendAttempt), func() { p.startAttempt(e, n+1, planned) }, func() {
 		// Shutdown cancelled the retry: the event stays pending and its
 		// outstanding count ends here.
 		p.releaseEvent(e)

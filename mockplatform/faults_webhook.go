@@ -224,7 +224,7 @@ func (p *Platform) hold(e *event) {
 	p.chainsMu.Lock()
 	p.held[key] = append(p.held[key], e)
 	p.chainsMu.Unlock()
-	p.after(e.reorder.Delay, attemptKey(e, 1, "/hold"), func() { p.release(e) }, nil)
+	p.after(e.reorder.Delay, attemptKey(e, 1, heldAttempt), func() { p.release(e) }, nil)
 }
 
 // heldBefore returns the events held for the chain key that fired
@@ -242,7 +242,7 @@ func (p *Platform) heldBefore(key chainKey, before int64) []*event {
 // releaseHeld releases the held events that heldBefore returned.
 func (p *Platform) releaseHeld(ready []*event) {
 	for _, e := range ready {
-		p.after(0, attemptKey(e, 1, ""), func() { p.release(e) }, nil)
+		p.after(0, attemptKey(e, 1, sendAttempt), func() { p.release(e) }, nil)
 	}
 }
 

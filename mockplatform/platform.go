@@ -162,10 +162,10 @@ type Platform struct {
 	// advancing is set while Advance steps the manual clock; timer
 	// callbacks then queue in due instead of running at once.
 	advancing bool
-	due       []dueCall
+	due       []*pendingTimer
 	// dueSpare is an empty slice with room, which replaces due when
 	// runDueBatch takes the calls of an instant.
-	dueSpare  []dueCall
+	dueSpare  []*pendingTimer
 	advanceMu sync.Mutex
 
 	// busy counts work that runs now: attempts in flight and timer

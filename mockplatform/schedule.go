@@ -84,22 +84,33 @@ type pendingTimer struct {
 // id>/<n><suffix>", so attempts come before steps and the work of
 // lower document ids first.
 type dueKey struct {
-	attempt  bool
 	document int64
 	event    string
-	n        int
-	suffix   string
+	n        int32
+	attempt  bool
+	suffix   keySuffix
 }
+
+// keySuffix tells apart the kinds of work for one attempt.
+type keySuffix uint8
+
+const (
+	sendAttempt    keySuffix = iota // ""
+	delayedAttempt                  // "/delayed"
+	heldAttempt                     // "/hold"
+)
+
+var keySuffixes = [...]string{sendAttempt: "", delayedAttempt: "/delayed", heldAttempt: "/hold"}
 
 // stepKey is the key of step i of a document's plan.
 func stepKey(document int64, i int) dueKey {
-	return dueKey{document: document, n: i}
+	return dueKey{document: document, n: int32(i)}
 }
 
 // attemptKey is the key of attempt n of e, with a suffix that tells
 // apart other work for the same attempt.
-func attemptKey(e *event, n int, suffix string) dueKey {
-	return dueKey{attempt: true, document: e.DocumentID, event: e.ID, n: n, suffix: suffix}
+func attemptKey(e *event, n int, suffix keySuffix) dueKey {
+	return dueKey{attempt: true, document: e.DocumentID, event: e.ID, n: int32(n), suffix: suffix}
 }
 
 // String returns the key's text.
@@ -112,14 +123,15 @@ func (k dueKey) String() string {
 		b = appendPadded(b, int64(k.n), 2)
 		return string(b)
 	}
-	b := make([]byte, 0, len("attempt///")+20+len(k.event)+2+len(k.suffix))
+	suffix := keySuffixes[k.suffix]
+	b := make([]byte, 0, len("attempt///")+20+len(k.event)+2+len(suffix))
 	b = append(b, "attempt/"...)
 	b = appendPadded(b, k.document, 20)
 	b = append(b, '/')
 	b = append(b, k.event...)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(k.n), 10)
-	b = append(b, k.suffix...)
+	b = append(b, suffix...)
 	return string(b)
 }
 
@@ -150,13 +162,6 @@ func appendPadded(b []byte, v int64, width int) []byte {
 		b = append(b, '0')
 	}
 	return append(b, d...)
-}
-
-// dueCall is a timer callback that fired during Advance and waits to
-// run in key order.
-type dueCall struct {
-	key dueKey
-	fn  func()
 }
 
 // after runs fn once d of platform time has passed, counting it as
@@ -195,7 +200,7 @@ func (pt *pendingTimer) fire() {
 	}
 	p.unlistTimer(pt)
 	if p.advancing {
-		p.due = append(p.due, dueCall{pt.key, pt.fn})
+		p.due = append(p.due, pt)
 		p.mu.Unlock()
 		return
 	}
@@ -251,15 +256,15 @@ func (p *Platform) runDueBatch() {
 	batch := p.due
 	p.due, p.dueSpare = p.dueSpare, nil
 	p.mu.Unlock()
-	byKey := func(a, b dueCall) int { return compareDueKeys(a.key, b.key) }
+	byKey := func(a, b *pendingTimer) int { return compareDueKeys(a.key, b.key) }
 	// Timers due at one instant often fire in key order already, such
 	// as the steps of documents uploaded one after another.
 	if !slices.IsSortedFunc(batch, byKey) {
 		slices.SortStableFunc(batch, byKey)
 	}
 	p.collectSends()
-	for _, c := range batch {
-		p.runDue(c.fn)
+	for _, pt := range batch {
+		p.runDue(pt.fn)
 	}
 	p.sendBatch()
 	if cap(batch) > maxSpareBatch {

@@ -19,7 +19,7 @@ func TestDueKeysCompareAsTheirTexts(t *testing.T) {
 	var keys []dueKey
 	for _, e := range events {
 		for _, n := range []int{1, 2, 9, 10} {
-			for _, suffix := range []string{"", "/delayed", "/hold"} {
+			for _, suffix := range []keySuffix{sendAttempt, delayedAttempt, heldAttempt} {
 				keys = append(keys, attemptKey(e, n, suffix))
 			}
 		}
@@ -40,7 +40,7 @@ func TestDueKeysCompareAsTheirTexts(t *testing.T) {
 	if got, want := stepKey(42, 3).String(), "step/00000000000000000042/03"; got != want {
 		t.Errorf("step key = %q, want %q", got, want)
 	}
-	if got, want := attemptKey(events[0], 2, "/hold").String(), "attempt/00000000000000000009/9.wh-1.processing-finished/2/hold"; got != want {
+	if got, want := attemptKey(events[0], 2, heldAttempt).String(), "attempt/00000000000000000009/9.wh-1.processing-finished/2/hold"; got != want {
 		t.Errorf("attempt key = %q, want %q", got, want)
 	}
 }

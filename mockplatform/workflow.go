@@ -104,13 +104,15 @@ func (p *Platform) Upload(in Upload) (Document, error) {
 	stored := p.store.add(doc, len(plan))
 
 	p.emit(stored, TopicDocumentReceived)
-	p.scheduleSteps(stored.ID, prof, plan, 1)
+	// The steps share one copy of the profile instead of each holding
+	// its own.
+	p.scheduleSteps(stored.ID, &prof, plan, 1)
 	return stored.clone(), nil
 }
 
 // scheduleSteps schedules step i of the plan and, when it has fired,
 // the steps after it.
-func (p *Platform) scheduleSteps(id int64, prof Profile, plan []step, i int) {
+func (p *Platform) scheduleSteps(id int64, prof *Profile, plan []step, i int) {
 	if i >= len(plan) {
 		return
 	}
@@ -121,9 +123,10 @@ func (p *Platform) scheduleSteps(id int64, prof Profile, plan []step, i int) {
 }
 
 // fire moves the document to the state the topic marks and emits the
-// topic's events, which only read the shallow copy of the document. The store is updated first, so a consumer that reads
-// the document after any webhook of the topic sees this step or later.
-func (p *Platform) fire(id int64, prof Profile, topic Topic) {
+// topic's events, which only read the shallow copy of the document.
+// The store is updated first, so a consumer that reads the document
+// after any webhook of the topic sees this step or later.
+func (p *Platform) fire(id int64, prof *Profile, topic Topic) {
 	now := p.clock.Now()
 	doc, ok := p.store.update(id, false, func(d *storedDocument) {
 		d.Status = topic.Status()
@@ -147,7 +150,7 @@ func (p *Platform) fire(id int64, prof Profile, topic Topic) {
 }
 
 // documentType returns the type classification assigns to d.
-func (p *Platform) documentType(d *Document, prof Profile) string {
+func (p *Platform) documentType(d *Document, prof *Profile) string {
 	if prof.DocumentType != "" {
 		return prof.DocumentType
 	}
