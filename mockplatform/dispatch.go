@@ -389,8 +389,8 @@ func newAttemptRequest(ctx context.Context, sub *activeSubscription, out outgoin
 		Method: http.MethodPost, URL: sub.target, Host: sub.host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: out.header, ContentLength: int64(len(body)),
-		// The body must stay an io.NopCloser around a *bytes.Reader:
-		// the transport then knows it is in memory and writes the
+		// The body must stay an io.NopCloser around a *bytes.Reader,
+		// which the transport treats as in memory, so it writes the
 		// header and the body in one write.
 		Body: io.NopCloser(bytes.NewReader(body)),
 		// The transport calls GetBody to send the request again when a

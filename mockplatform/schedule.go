@@ -91,7 +91,7 @@ type dueKey struct {
 	suffix   keySuffix
 }
 
-// keySuffix tells apart the kinds of work for one attempt.
+// keySuffix distinguishes the kinds of work for one attempt.
 type keySuffix uint8
 
 const (
@@ -107,8 +107,8 @@ func stepKey(document int64, i int) dueKey {
 	return dueKey{document: document, n: int32(i)}
 }
 
-// attemptKey is the key of attempt n of e, with a suffix that tells
-// apart other work for the same attempt.
+// attemptKey is the key of attempt n of e, with a suffix that
+// distinguishes other work for the same attempt.
 func attemptKey(e *event, n int, suffix keySuffix) dueKey {
 	return dueKey{attempt: true, document: e.DocumentID, event: e.ID, n: int32(n), suffix: suffix}
 }

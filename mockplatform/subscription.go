@@ -89,7 +89,7 @@ type activeSubscription struct {
 	// of http.Client.Do show it.
 	errorURL string
 	// target is URL parsed once, and host the Host of its requests, as
-	// http.NewRequest sets them; the requests of all attempts share
+	// http.NewRequest sets them. The requests of all attempts share
 	// them, because the HTTP client only reads them.
 	target *url.URL
 	host   string

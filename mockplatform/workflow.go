@@ -125,7 +125,7 @@ func (p *Platform) scheduleSteps(id int64, prof *Profile, plan []step, i int) {
 // fire moves the document to the state the topic marks and emits the
 // topic's events, which only read the shallow copy of the document.
 // The store is updated first, so a consumer that reads the document
-// after any webhook of the topic sees this step or later.
+// after any webhook of the topic gets this step or later.
 func (p *Platform) fire(id int64, prof *Profile, topic Topic) {
 	now := p.clock.Now()
 	doc, ok := p.store.update(id, false, func(d *storedDocument) {

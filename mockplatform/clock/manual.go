@@ -250,9 +250,9 @@ type heapEntry struct {
 
 // timerHeap is a min-heap of timers ordered by due time, then by
 // creation order. Each node has four children rather than two, which
-// halves the depth, and the four sit next to each other in memory:
-// a clock with tens of thousands of timers, such as one retry per
-// event, moves fewer entries and touches fewer cache lines per pop.
+// halves the depth, and the four sit next to each other in memory. A
+// clock with tens of thousands of timers, such as one retry per event,
+// therefore moves fewer entries and touches fewer cache lines per pop.
 type timerHeap []heapEntry
 
 // heapArity is the number of children of a node.
