@@ -267,15 +267,7 @@ func (p *Platform) runDueBatch() {
 		p.runDue(pt.fn)
 	}
 	p.sendBatch()
-	if cap(batch) > maxSpareBatch {
-		return
-	}
-	// The emptied slice collects the calls of a later instant, so an
-	// instant allocates none.
-	clear(batch)
-	p.mu.Lock()
-	p.dueSpare = batch[:0]
-	p.mu.Unlock()
+	keepSpare(&p.mu, &p.dueSpare, batch)
 }
 
 // maxSpareBatch is the largest capacity of a batch slice kept for
@@ -283,6 +275,19 @@ func (p *Platform) runDueBatch() {
 // per document, and keeping a slice of that size would hold its memory
 // for the platform's life.
 const maxSpareBatch = 1024
+
+// keepSpare empties batch and stores it in *spare, under mu, so that
+// it collects the work of a later instant and an instant allocates no
+// slice. A batch above maxSpareBatch is left to the garbage collector.
+func keepSpare[T any](mu *sync.Mutex, spare *[]T, batch []T) {
+	if cap(batch) > maxSpareBatch {
+		return
+	}
+	clear(batch)
+	mu.Lock()
+	defer mu.Unlock()
+	*spare = batch[:0]
+}
 
 // tracker counts units of work and lets callers wait until none is
 // left. Every delivery adds and ends work several times, from many

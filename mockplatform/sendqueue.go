@@ -103,13 +103,7 @@ func (p *Platform) sendBatch() {
 	for i, s := range batch {
 		p.start(s.q, s.fn, i == len(batch)-1)
 	}
-	if cap(batch) > maxSpareBatch {
-		return
-	}
-	clear(batch)
-	p.batchMu.Lock()
-	p.batchSpare = batch[:0]
-	p.batchMu.Unlock()
+	keepSpare(&p.batchMu, &p.batchSpare, batch)
 }
 
 // drain runs fn and then the queued functions until q is empty.
