@@ -24,13 +24,13 @@ type benchFlags struct {
 func newBenchFlags() (*flag.FlagSet, *benchFlags) {
 	f := &benchFlags{}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.IntVar(&f.cfg.Deliveries, "deliveries", bench.DefaultDeliveries, "webhook deliveries measured, and plain client requests of their baseline, as a `count`")
-	fs.IntVar(&f.cfg.Reads, "reads", bench.DefaultReads, "GET /v2/documents/{id} requests measured, and requests to the bare handler,\nas a `count`")
-	fs.IntVar(&f.cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "client goroutines of the plain clients and the REST API readers, as a `count`")
-	fs.IntVar(&f.cfg.VirtualDocuments, "virtual-documents", bench.DefaultVirtualDocuments, "documents whose webhooks fail through the whole retry schedule\non the manual clock, 9 attempts each, as a `count`")
-	fs.IntVar(&f.cfg.MemoryDocuments, "memory-documents", bench.DefaultMemoryDocuments, "documents whose heap is measured, as a `count`")
-	fs.IntVar(&f.cfg.StartupRuns, "startup-runs", bench.DefaultStartupRuns, "serve processes started to measure the start-up time, as a `count`")
-	fs.IntVar(&f.runs, "runs", 1, "how many times to run every measurement; the table shows the median\nand the spread, as a `count`")
+	countVar(fs, &f.cfg.Deliveries, "deliveries", bench.DefaultDeliveries, "webhook deliveries measured, and plain client requests of their baseline, as a `count`")
+	countVar(fs, &f.cfg.Reads, "reads", bench.DefaultReads, "GET /v2/documents/{id} requests measured, and requests to the bare handler,\nas a `count`")
+	countVar(fs, &f.cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "client goroutines of the plain clients and the REST API readers, as a `count`")
+	countVar(fs, &f.cfg.VirtualDocuments, "virtual-documents", bench.DefaultVirtualDocuments, "documents whose webhooks fail through the whole retry schedule\non the manual clock, 9 attempts each, as a `count`")
+	countVar(fs, &f.cfg.MemoryDocuments, "memory-documents", bench.DefaultMemoryDocuments, "documents whose heap is measured, as a `count`")
+	countVar(fs, &f.cfg.StartupRuns, "startup-runs", bench.DefaultStartupRuns, "serve processes started to measure the start-up time, as a `count`")
+	countVar(fs, &f.runs, "runs", 1, "how many times to run every measurement; the table shows the median\nand the spread, as a `count`")
 	fs.StringVar(&f.jsonPath, "json", "", "write the report as JSON to this `file`")
 	return fs, f
 }
@@ -59,31 +59,33 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		name  string
-		value int
-	}{
-		{"deliveries", f.cfg.Deliveries}, {"reads", f.cfg.Reads}, {"concurrency", f.cfg.Concurrency},
-		{"virtual-documents", f.cfg.VirtualDocuments}, {"memory-documents", f.cfg.MemoryDocuments},
-		{"startup-runs", f.cfg.StartupRuns}, {"runs", f.runs},
-	} {
-		if c.value <= 0 {
-			return usagef("bench", "invalid value \"%d\" for flag --%s: use a positive count", c.value, c.name)
-		}
-	}
 	prog, err := benchProgram()
 	if err != nil {
 		return err
 	}
 	f.cfg.Program = prog
+	// The --json file is created before the measurements, so a path
+	// the program cannot write to fails at once, not after minutes.
+	var jsonFile *os.File
+	if f.jsonPath != "" {
+		if jsonFile, err = os.Create(f.jsonPath); err != nil {
+			return fmt.Errorf("bench: create the --json file: %w: give a path in a folder this program can write to", err)
+		}
+		defer jsonFile.Close()
+	}
 
 	rep, err := bench.Run(ctx, f.cfg, f.runs, func(step string) { fmt.Fprintf(stderr, "bench: %s\n", step) })
 	if err != nil {
+		if jsonFile != nil {
+			// An empty file would look like a report to a CI step.
+			jsonFile.Close()
+			os.Remove(f.jsonPath)
+		}
 		return fmt.Errorf("bench: %w", err)
 	}
 	printBenchReport(stdout, rep)
-	if f.jsonPath != "" {
-		if err := writeBenchJSON(f.jsonPath, rep); err != nil {
+	if jsonFile != nil {
+		if err := writeBenchJSON(jsonFile, rep); err != nil {
 			return err
 		}
 	}
@@ -102,18 +104,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // printBenchReport writes the machine, a table with a row per figure,
 // what each baseline does and what the measurements found besides.
 func printBenchReport(w io.Writer, rep bench.Report) {
-	fmt.Fprintf(w, "parashift-mock bench: %s %s/%s, %d CPUs, %d run(s), medians\n\n", rep.GoVersion, rep.OS, rep.Arch, rep.CPUs, rep.Runs)
+	fmt.Fprintf(w, "parashift-mock bench: %s %s/%s, %d CPUs, %d run(s); value, baseline and ratio are medians over the runs\n\n", rep.GoVersion, rep.OS, rep.Arch, rep.CPUs, rep.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\tbaseline\tratio\tspread\ttarget\tresult")
 	for _, f := range rep.Figures {
 		baseline, ratio := "-", "-"
 		if f.BaselineName != "" {
 			baseline = formatFigure(f.Baseline, f.Unit)
-			ratio = fmt.Sprintf("%.2f", f.Ratio)
+			ratio = fmt.Sprintf("%.3f", f.Ratio)
 		}
 		spread := formatFigure(f.Spread[0], f.Unit) + " to " + formatFigure(f.Spread[1], f.Unit)
 		if f.JudgesRatio {
-			spread = fmt.Sprintf("%.2f to %.2f", f.Spread[0], f.Spread[1])
+			spread = fmt.Sprintf("%.3f to %.3f", f.Spread[0], f.Spread[1])
 		}
 		result := "pass"
 		if !f.Pass {
@@ -153,12 +155,16 @@ func formatFigure(v float64, unit string) string {
 	return fmt.Sprintf("%.0f %s", v, unit)
 }
 
-func writeBenchJSON(path string, rep bench.Report) error {
+// writeBenchJSON writes rep as indented JSON to out and closes it.
+func writeBenchJSON(out *os.File, rep bench.Report) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the bench report: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if _, err := out.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write the bench report: %w", err)
+	}
+	if err := out.Close(); err != nil {
 		return fmt.Errorf("write the bench report: %w", err)
 	}
 	return nil

@@ -115,12 +115,33 @@ func TestBenchReportsEveryFigure(t *testing.T) {
 }
 
 func TestBenchFlagErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"--deliveries", "0"},
-		{"--runs", "-1"},
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--deliveries", "0"}, `invalid value "0" for flag --deliveries: use a positive count`},
+		{[]string{"--runs", "-1"}, `invalid value "-1" for flag --runs: use a positive count`},
+		{[]string{"--deliveries", "abc"}, `invalid value "abc" for flag --deliveries: use a whole number`},
+		{[]string{"--runs", "1.5"}, `invalid value "1.5" for flag --runs: use a whole number`},
+		{[]string{"--memory-documents", "1e5"}, `invalid value "1e5" for flag --memory-documents: use a whole number`},
 	} {
 		var stdout, stderr bytes.Buffer
-		err := runBench(context.Background(), args, &stdout, &stderr)
-		assertUsageError(t, err, "use a positive count")
+		err := runBench(context.Background(), tc.args, &stdout, &stderr)
+		assertUsageError(t, err, tc.want)
+	}
+}
+
+func TestBenchJSONPathCheckedFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "bench.json")
+	var stdout, stderr bytes.Buffer
+	err := runBench(context.Background(), []string{"--json", path}, &stdout, &stderr)
+	if err == nil {
+		t.Fatal("bench with a --json file in a missing folder succeeded, want an error")
+	}
+	if want := "create the --json file"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %q, want it to contain %q", err, want)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("bench measured before it checked the --json path; stderr:\n%s", stderr.String())
 	}
 }

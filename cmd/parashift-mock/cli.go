@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -177,6 +178,30 @@ func (d *durationValue) Set(s string) error {
 }
 
 func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+// countValue is an int flag that takes positive whole numbers only.
+// flag.IntVar reports only "parse error" for a value such as "1e5".
+type countValue int
+
+// countVar defines a count flag on fs that stores into p.
+func countVar(fs *flag.FlagSet, p *int, name string, value int, usage string) {
+	*p = value
+	fs.Var((*countValue)(p), name, usage)
+}
+
+func (c *countValue) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("use a whole number without exponent or separators, such as 20000")
+	}
+	if v <= 0 {
+		return errors.New("use a positive count")
+	}
+	*c = countValue(v)
+	return nil
+}
+
+func (c *countValue) String() string { return strconv.Itoa(int(*c)) }
 
 // withAddrInUseHint adds a hint to choose another --addr to err when the
 // listen address is taken, and returns other errors unchanged.

@@ -176,3 +176,11 @@ func cpuDetail(platform, baseline time.Duration, n int) string {
 	perRequest := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(n) }
 	return fmt.Sprintf("process CPU per request %.1f µs, baseline %.1f µs", perRequest(platform), perRequest(baseline))
 }
+
+// count returns n and the noun, with an "s" unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -65,7 +65,7 @@ func measureStartup(ctx context.Context, cfg Config) (Sample, error) {
 	return Sample{
 		Value:    milliseconds(medianDuration(ready)),
 		Baseline: milliseconds(medianDuration(exited)),
-		Detail:   fmt.Sprintf("%d starts of serve, from %.1f to %.1f ms", len(ready), milliseconds(ready[0]), milliseconds(ready[len(ready)-1])),
+		Detail:   fmt.Sprintf("%s of serve, from %.1f to %.1f ms", count(len(ready), "start"), milliseconds(ready[0]), milliseconds(ready[len(ready)-1])),
 	}, nil
 }
 

@@ -109,8 +109,8 @@ func measureVirtual(ctx context.Context, cfg Config) (Sample, error) {
 		Value:    elapsed.Seconds(),
 		Baseline: sequential.Seconds(),
 		Detail: fmt.Sprintf("%d attempts at %d instants in %d rounds; every event lost after 9; platform time from first to last attempt of an event %s; "+
-			"plain clients from %d goroutines %.2f s, ratio %.2f",
-			attempts, instants, len(virtualRounds), span, cfg.Concurrency, concurrent.Seconds(), elapsed.Seconds()/concurrent.Seconds()),
+			"plain clients from %s %.2f s, ratio %.2f",
+			attempts, instants, len(virtualRounds), span, count(cfg.Concurrency, "goroutine"), concurrent.Seconds(), elapsed.Seconds()/concurrent.Seconds()),
 	}, nil
 }
 
