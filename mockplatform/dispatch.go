@@ -408,7 +408,20 @@ func newAttemptRequest(ctx context.Context, sub *activeSubscription, out outgoin
 // http.Client.Do does, so both paths send and record the same.
 func (p *Platform) do(req *http.Request, sub *activeSubscription) (*http.Response, error) {
 	if p.transport == nil {
-		return p.client.Do(req)
+		// A custom client may change the request in place: a cookie
+		// jar adds to its header, and some test transports rewrite
+		// its URL. The attempts of a subscription share both, so this
+		// request gets its own copies.
+		u := *req.URL
+		req.URL = &u
+		req.Header = req.Header.Clone()
+		resp, err := p.client.Do(req)
+		if ue, ok := err.(*url.Error); ok {
+			// The client's error shows secret query values, which the
+			// journal must not.
+			ue.URL = sub.errorURL
+		}
+		return resp, err
 	}
 	if sub.basicAuth != "" && req.Header.Get("Authorization") == "" {
 		req.Header = req.Header.Clone()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -346,5 +347,79 @@ func TestDeliveryErrorIsTheSameForEveryClient(t *testing.T) {
 	}
 	if want := `Post "http://hook-user:***@` + addr + `/webhooks": `; !strings.HasPrefix(byDefault.Error, want) {
 		t.Errorf("error %q, want it to start with %q", byDefault.Error, want)
+	}
+}
+
+// prefixTransport adds a path prefix to the request in place, as some
+// test transports do, although RoundTrip should not change a request.
+type prefixTransport struct{ next http.RoundTripper }
+
+func (t prefixTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r.URL.Path = "/v1" + r.URL.Path
+	return t.next.RoundTrip(r)
+}
+
+func TestCustomClientGetsOwnRequestCopies(t *testing.T) {
+	var mu sync.Mutex
+	var paths, cookies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		cookies = append(cookies, strings.Join(r.Header.Values("Cookie"), "; "))
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "s1", Path: "/"})
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, Transport: prefixTransport{mockplatform.DeliveryTransport()}}
+	p, _ := startManual(t, mockplatform.Options{
+		HTTPClient:    client,
+		Subscriptions: []mockplatform.Subscription{{URL: srv.URL + "/hooks", Topics: onlyReceived}},
+	})
+	for range 3 {
+		upload(t, p, mockplatform.Upload{})
+		advance(t, p, time.Second)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 3 {
+		t.Fatalf("consumer got %d requests, want 3", len(paths))
+	}
+	for i, path := range paths {
+		if path != "/v1/hooks" {
+			t.Errorf("request %d went to %q, want /v1/hooks: the transport's change reached the next attempt", i+1, path)
+		}
+	}
+	for i, c := range cookies[1:] {
+		if c != "session=s1" {
+			t.Errorf("request %d sent cookies %q, want session=s1 once", i+2, c)
+		}
+	}
+}
+
+func TestDeliveryErrorMasksSecretQuery(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close() // nothing listens on addr now
+	url := "http://" + addr + "/webhooks?api_token=hook-secret&tenant=7"
+
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+	}{{"default client", nil}, {"custom client", &http.Client{}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := deliverOnce(t, url, tc.client)
+			if strings.Contains(d.Error, "hook-secret") {
+				t.Errorf("error %q shows the secret query value", d.Error)
+			}
+			if !strings.Contains(d.Error, "tenant=7") {
+				t.Errorf("error %q lacks the query parameter that is no secret", d.Error)
+			}
+		})
 	}
 }

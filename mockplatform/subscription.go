@@ -85,12 +85,13 @@ type activeSubscription struct {
 	// information gives, as http.Client sends it; empty without user
 	// information.
 	basicAuth string
-	// errorURL is URL with any password replaced by "***", as errors
-	// of http.Client.Do show it.
+	// errorURL is URL as delivery errors show it: any password replaced
+	// by "***", as http.Client.Do does, and secret query values masked.
 	errorURL string
 	// target is URL parsed once, and host the Host of its requests, as
 	// http.NewRequest sets them. The requests of all attempts share
-	// them, because the HTTP client only reads them.
+	// them, because the default client's transport only reads them;
+	// do gives a custom client its own copy.
 	target *url.URL
 	host   string
 }
@@ -110,18 +111,21 @@ func (p *Platform) newActiveSubscription(s Subscription) *activeSubscription {
 		queue:          p.sendQueueFor(s.URL),
 		header:         header,
 		journalHeaders: maskHeaders(header, s.Headers),
-		errorURL:       s.URL,
 	}
 	// Validate has parsed the URL, so the error cannot happen.
 	if r, err := http.NewRequest(http.MethodPost, s.URL, nil); err == nil {
 		a.target, a.host = r.URL, r.Host
 	}
-	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
-		password, hasPassword := u.User.Password()
-		credentials := u.User.Username() + ":" + password
-		a.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(credentials))
-		if hasPassword {
-			a.errorURL = strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1)
+	if u, err := url.Parse(s.URL); err == nil {
+		maskSecretQuery(u)
+		a.errorURL = u.String()
+		if u.User != nil {
+			password, hasPassword := u.User.Password()
+			credentials := u.User.Username() + ":" + password
+			a.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(credentials))
+			if hasPassword {
+				a.errorURL = strings.Replace(a.errorURL, u.User.String()+"@", u.User.Username()+":***@", 1)
+			}
 		}
 	}
 	return a
@@ -148,19 +152,24 @@ func redactURL(raw string) string {
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	if q := u.Query(); len(q) > 0 {
-		changed := false
-		for name := range q {
-			if mayBeSecret(name) {
-				q.Set(name, MaskedValue)
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
+	maskSecretQuery(u)
+	return u.Redacted()
+}
+
+// maskSecretQuery replaces the values of the query parameters of u
+// whose names suggest a secret with MaskedValue.
+func maskSecretQuery(u *url.URL) {
+	q := u.Query()
+	changed := false
+	for name := range q {
+		if mayBeSecret(name) {
+			q.Set(name, MaskedValue)
+			changed = true
 		}
 	}
-	return u.Redacted()
+	if changed {
+		u.RawQuery = q.Encode()
+	}
 }
 
 // wants reports whether s receives topic t.
