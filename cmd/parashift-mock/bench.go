@@ -148,6 +148,10 @@ func printBenchReport(w io.Writer, rep bench.Report) {
 func formatFigure(v float64, unit string) string {
 	switch unit {
 	case "s":
+		if v < 1 {
+			// Small counts finish in milliseconds.
+			return fmt.Sprintf("%.4f s", v)
+		}
 		return fmt.Sprintf("%.2f s", v)
 	case "ms":
 		return fmt.Sprintf("%.1f ms", v)

@@ -124,6 +124,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"--deliveries", "abc"}, `invalid value "abc" for flag --deliveries: use a whole number`},
 		{[]string{"--runs", "1.5"}, `invalid value "1.5" for flag --runs: use a whole number`},
 		{[]string{"--memory-documents", "1e5"}, `invalid value "1e5" for flag --memory-documents: use a whole number`},
+		{[]string{"--virtual-documents", "1100000000000000000"}, `invalid value "1100000000000000000" for flag --virtual-documents: use a count of at most 100000000`},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := runBench(context.Background(), tc.args, &stdout, &stderr)

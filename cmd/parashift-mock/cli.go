@@ -179,9 +179,15 @@ func (d *durationValue) Set(s string) error {
 
 func (d *durationValue) String() string { return time.Duration(*d).String() }
 
-// countValue is an int flag that takes positive whole numbers only.
-// flag.IntVar reports only "parse error" for a value such as "1e5".
+// countValue is an int flag that takes whole numbers from 1 to
+// maxCount only. flag.IntVar reports only "parse error" for a value
+// such as "1e5".
 type countValue int
+
+// maxCount is the largest count a flag takes. Bench multiplies counts,
+// such as 9 attempts per document, and larger counts would overflow or
+// run for days.
+const maxCount = 100_000_000
 
 // countVar defines a count flag on fs that stores into p.
 func countVar(fs *flag.FlagSet, p *int, name string, value int, usage string) {
@@ -196,6 +202,9 @@ func (c *countValue) Set(s string) error {
 	}
 	if v <= 0 {
 		return errors.New("use a positive count")
+	}
+	if v > maxCount {
+		return fmt.Errorf("use a count of at most %d", maxCount)
 	}
 	*c = countValue(v)
 	return nil
