@@ -90,6 +90,15 @@ func (p *Platform) emit(doc Document, topic Topic) {
 		e.body = body
 		p.events.add(e)
 		p.outstanding.add()
+		select {
+		case <-p.stopping:
+			// Shutdown may have released the pending events before
+			// this one was added, so its count ends here; the event
+			// stays pending like the others that Shutdown cancelled.
+			p.releaseEvent(e)
+			continue
+		default:
+		}
 		p.dispatch(e, doc.ExternalID)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,5 +144,43 @@ func TestURLOfWildcardListener(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET health at URL() = %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestWaitIdleAfterCloseDuringUploads(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	stuck := 0
+	for round := range 100 {
+		p, err := mockplatform.New(mockplatform.Options{
+			Clock:         clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+			Subscriptions: []mockplatform.Subscription{{URL: srv.URL}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 100 {
+					if _, err := p.Upload(mockplatform.Upload{TenantID: mockplatform.DefaultTenant}); err != nil {
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(round%4) * 100 * time.Microsecond)
+		p.Close()
+		wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := p.WaitIdle(ctx); err != nil {
+			stuck++
+		}
+		cancel()
+	}
+	if stuck > 0 {
+		t.Errorf("WaitIdle did not return after Close in %d of 100 rounds with uploads running", stuck)
 	}
 }
