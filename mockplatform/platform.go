@@ -98,6 +98,9 @@ type Options struct {
 
 	// HTTPClient sends the deliveries. Nil means a client with its own
 	// transport; its per-attempt timeout is AttemptTimeout either way.
+	// The default client follows no redirect, while a client given here
+	// follows them as its CheckRedirect decides, so set CheckRedirect
+	// to return http.ErrUseLastResponse to record a 3xx as the answer.
 	HTTPClient *http.Client
 }
 
@@ -239,7 +242,7 @@ func New(opts Options) (*Platform, error) {
 		p.opts.FirstDocumentID = DefaultFirstID
 	}
 	if p.opts.FirstDocumentID < 0 || p.opts.FirstDocumentID > MaxFirstDocumentID {
-		return nil, fmt.Errorf("mockplatform: first document id %d is out of range: use 1 to %d, so ids stay exact in JavaScript clients", p.opts.FirstDocumentID, MaxFirstDocumentID)
+		return nil, fmt.Errorf("mockplatform: first document id %d is out of range: use 1 to %d, so ids stay exact in JavaScript clients", p.opts.FirstDocumentID, int64(MaxFirstDocumentID))
 	}
 	p.store = newStore(p.opts.FirstDocumentID, p.extractFields)
 	p.started = p.clock.Now()
