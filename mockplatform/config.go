@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,20 +144,7 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
+	return yamlnode.FormatProblem(e.File, e.Line, e.Field, e.Err)
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
@@ -223,31 +209,11 @@ func parseConfigNode(path string, data []byte) (*yaml.Node, error) {
 		Err: errors.New("a second YAML document starts here: keep one document per configuration file")}
 }
 
-var yamlLinePattern = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError converts a yaml.v3 parse error, such as
-// "yaml: line 3: did not find expected key", into a ConfigError.
-// yaml.v3 reports the line where the enclosing block or flow starts
-// for some errors, so the message points at the lines from there on.
+// syntaxError converts a yaml.v3 parse error into a ConfigError.
 func syntaxError(path string, err error) error {
-	msg := err.Error()
-	line := 0
-	if m := yamlLinePattern.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	return &ConfigError{File: path, Line: line,
-		Err: fmt.Errorf("invalid YAML at or after this line: %s: check the indentation, quotes and brackets", msg)}
+	pr := yamlnode.SyntaxProblem(err)
+	return &ConfigError{File: path, Line: pr.Line, Err: pr.Err}
 }
-
-var (
-	unknownFieldPattern = regexp.MustCompile(`^line (\d+): field (.+) not found in type (\S+)$`)
-	wrongTypePattern    = regexp.MustCompile("^line (\\d+): cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
-	repeatedKeyPattern  = regexp.MustCompile(`^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
-	errorLinePattern    = regexp.MustCompile(`^line (\d+): (.*)$`)
-)
 
 // decodeError converts the errors of decoding the file into a Config
 // into ConfigErrors, one per problem, in the order yaml.v3 found them.
@@ -256,123 +222,26 @@ func decodeError(path string, root *yaml.Node, err error) error {
 	if !errors.As(err, &te) {
 		return syntaxError(path, err)
 	}
-	entries := yamlnode.Walk(root)
-	errs := make([]error, 0, len(te.Errors))
-	for _, msg := range te.Errors {
-		errs = append(errs, decodeProblem(path, entries, msg))
+	var errs []error
+	for _, pr := range configSchema.DecodeProblems(root, te) {
+		errs = append(errs, &ConfigError{File: path, Line: pr.Line, Field: pr.Field, Err: pr.Err})
 	}
 	return errors.Join(errs...)
 }
 
-// decodeProblem converts one yaml.v3 decoding message into a ConfigError.
-func decodeProblem(path string, entries []yamlnode.Entry, msg string) *ConfigError {
-	if m := unknownFieldPattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		field := m[2]
-		for _, e := range entries {
-			if e.Key != nil && e.Key.Line == line && e.Key.Value == m[2] {
-				field = yamlnode.FormatPath(e.Path)
-				break
-			}
-		}
-		return &ConfigError{File: path, Line: line, Field: field,
-			Err: fmt.Errorf("unknown key %q: valid keys %s are %s", m[2], sectionName(m[3]), strings.Join(yamlKeys(m[3]), ", "))}
-	}
-	if m := wrongTypePattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		field, value := "", m[3]
-		if e, ok := yamlnode.Find(entries, line, m[2], m[3]); ok {
-			field, value = yamlnode.FormatPath(e.Path), e.Value.Value
-		}
-		return &ConfigError{File: path, Line: line, Field: field, Err: wrongTypeError(value, m[2], m[4])}
-	}
-	if m := repeatedKeyPattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ConfigError{File: path, Line: line,
-			Err: fmt.Errorf("key %q is repeated (first at line %s): keep one of them", m[2], m[3])}
-	}
-	if m := errorLinePattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ConfigError{File: path, Line: line, Err: errors.New(m[2])}
-	}
-	return &ConfigError{File: path, Err: errors.New(msg)}
-}
-
-// wrongTypeError returns the error for a value of the wrong type,
-// naming the kind of value the key takes.
-func wrongTypeError(value, tag, goType string) error {
-	subject := "this value"
-	if tag != "!!map" && tag != "!!seq" {
-		subject = strconv.Quote(value)
-	}
-	var want string
-	switch {
-	case goType == "time.Duration":
-		want = `a duration with a unit, such as "500ms", "10s" or "1m30s"`
-	case goType == "float64":
-		want = "a number, such as 10 or 0.5"
-	case strings.HasPrefix(goType, "uint"):
-		want = "a whole number of 0 or more"
-	case strings.HasPrefix(goType, "int"):
-		want = "a whole number"
-	case goType == "bool":
-		want = "true or false"
-	case strings.HasPrefix(goType, "[]"):
-		want = "a list"
-	case strings.HasPrefix(goType, "map["), yamlKeys(goType) != nil:
-		want = "a mapping of keys to values"
-	default:
-		want = "a string"
-	}
-	return fmt.Errorf("%s is not valid here: use %s", subject, want)
-}
-
-// configTypes are the types of a configuration file's mappings, by the
-// names yaml.v3 gives them in its errors.
-var configTypes = map[string]reflect.Type{
-	"mockplatform.Config":       reflect.TypeFor[Config](),
-	"mockplatform.TenantToken":  reflect.TypeFor[TenantToken](),
-	"mockplatform.Subscription": reflect.TypeFor[Subscription](),
-	"mockplatform.Profile":      reflect.TypeFor[Profile](),
-	"mockplatform.Rule":         reflect.TypeFor[Rule](),
-	"mockplatform.Match":        reflect.TypeFor[Match](),
-	"mockplatform.When":         reflect.TypeFor[When](),
-}
-
-// sectionName names the part of the file a type describes.
-func sectionName(typeName string) string {
-	switch typeName {
-	case "mockplatform.TenantToken":
-		return "of a tokens entry"
-	case "mockplatform.Subscription":
-		return "of a subscriptions entry"
-	case "mockplatform.Profile":
-		return "of a profiles entry"
-	case "mockplatform.Rule":
-		return "of a rules entry"
-	case "mockplatform.Match":
-		return "of a rule's match"
-	case "mockplatform.When":
-		return "of a rule's when"
-	}
-	return "at the top level"
-}
-
-// yamlKeys returns the YAML keys of a configuration type, in field
-// order, or nil for another type.
-func yamlKeys(typeName string) []string {
-	t, ok := configTypes[typeName]
-	if !ok {
-		return nil
-	}
-	var keys []string
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
-	return keys
+// configSchema describes a configuration file's mappings, by the names
+// yaml.v3 gives their types in its errors.
+var configSchema = yamlnode.Schema{
+	Sections: map[string]yamlnode.Section{
+		"mockplatform.Config":       {Type: reflect.TypeFor[Config](), Name: "at the top level"},
+		"mockplatform.TenantToken":  {Type: reflect.TypeFor[TenantToken](), Name: "of a tokens entry"},
+		"mockplatform.Subscription": {Type: reflect.TypeFor[Subscription](), Name: "of a subscriptions entry"},
+		"mockplatform.Profile":      {Type: reflect.TypeFor[Profile](), Name: "of a profiles entry"},
+		"mockplatform.Rule":         {Type: reflect.TypeFor[Rule](), Name: "of a rules entry"},
+		"mockplatform.Match":        {Type: reflect.TypeFor[Match](), Name: "of a rule's match"},
+		"mockplatform.When":         {Type: reflect.TypeFor[When](), Name: "of a rule's when"},
+	},
+	Elsewhere: "at the top level",
 }
 
 // fieldError is an invalid value at a path of keys and list indexes.

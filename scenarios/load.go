@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -37,20 +36,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
+	return yamlnode.FormatProblem(e.File, e.Line, e.Field, e.Err)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -137,22 +123,10 @@ func parseNode(file string, data []byte) (*yaml.Node, error) {
 		Err: errors.New("a second YAML document starts here: keep one scenario per file")}
 }
 
-var yamlLinePattern = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError converts a yaml.v3 parse error into an Error. yaml.v3
-// reports the line where the enclosing block starts for some errors,
-// so the message points at the lines from there on.
+// syntaxError converts a yaml.v3 parse error into an Error.
 func syntaxError(file string, err error) error {
-	msg := err.Error()
-	line := 0
-	if m := yamlLinePattern.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	return &Error{File: file, Line: line,
-		Err: fmt.Errorf("invalid YAML at or after this line: %s: check the indentation, quotes and brackets", msg)}
+	pr := yamlnode.SyntaxProblem(err)
+	return &Error{File: file, Line: pr.Line, Err: pr.Err}
 }
 
 var (
@@ -182,13 +156,6 @@ func aliasError(file string, root *yaml.Node, err error) error {
 	return syntaxError(file, err)
 }
 
-var (
-	unknownFieldPattern = regexp.MustCompile(`^line (\d+): field (.+) not found in type (\S+)$`)
-	wrongTypePattern    = regexp.MustCompile("^line (\\d+): cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
-	repeatedKeyPattern  = regexp.MustCompile(`^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
-	errorLinePattern    = regexp.MustCompile(`^line (\d+): (.*)$`)
-)
-
 // decodeError converts the errors of decoding the file into a Scenario
 // into Errors, one per problem, in the order yaml.v3 found them.
 func decodeError(file string, root *yaml.Node, err error) error {
@@ -196,115 +163,26 @@ func decodeError(file string, root *yaml.Node, err error) error {
 	if !ok {
 		return aliasError(file, root, err)
 	}
-	entries := yamlnode.Walk(root)
-	errs := make([]error, 0, len(te.Errors))
-	for _, msg := range te.Errors {
-		errs = append(errs, decodeProblem(file, entries, msg))
+	var errs []error
+	for _, pr := range fileSchema.DecodeProblems(root, te) {
+		errs = append(errs, &Error{File: file, Line: pr.Line, Field: pr.Field, Err: pr.Err})
 	}
 	return errors.Join(errs...)
 }
 
-// decodeProblem converts one yaml.v3 decoding message into an Error.
-func decodeProblem(file string, entries []yamlnode.Entry, msg string) *Error {
-	if m := unknownFieldPattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		field := m[2]
-		for _, e := range entries {
-			if e.Key != nil && e.Key.Line == line && e.Key.Value == m[2] {
-				field = yamlnode.FormatPath(e.Path)
-				break
-			}
-		}
-		return &Error{File: file, Line: line, Field: field,
-			Err: fmt.Errorf("unknown key %q: valid keys %s are %s", m[2], sectionName(m[3]), strings.Join(yamlKeys(m[3]), ", "))}
-	}
-	if m := wrongTypePattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		field, value := "", m[3]
-		if e, ok := yamlnode.Find(entries, line, m[2], m[3]); ok {
-			field, value = yamlnode.FormatPath(e.Path), e.Value.Value
-		}
-		return &Error{File: file, Line: line, Field: field, Err: wrongTypeError(value, m[2], m[4])}
-	}
-	if m := repeatedKeyPattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line,
-			Err: fmt.Errorf("key %q is repeated (first at line %s): keep one of them", m[2], m[3])}
-	}
-	if m := errorLinePattern.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Err: errors.New(m[2])}
-	}
-	return &Error{File: file, Err: errors.New(msg)}
-}
-
-// wrongTypeError returns the error for a value of the wrong type,
-// naming the kind of value the key takes.
-func wrongTypeError(value, tag, goType string) error {
-	subject := "this value"
-	if tag != "!!map" && tag != "!!seq" {
-		subject = strconv.Quote(value)
-	}
-	var want string
-	switch {
-	case goType == "time.Duration":
-		want = `a duration with a unit, such as "500ms", "10s" or "1m30s"`
-	case goType == "float64":
-		want = "a number, such as 10 or 0.5"
-	case strings.HasPrefix(goType, "uint"):
-		want = "a whole number of 0 or more"
-	case strings.HasPrefix(goType, "int"):
-		want = "a whole number"
-	case goType == "bool":
-		want = "true or false"
-	case strings.HasPrefix(goType, "[]"):
-		want = "a list"
-	case strings.HasPrefix(goType, "map["), yamlKeys(goType) != nil:
-		want = "a mapping of keys to values"
-	default:
-		want = "a string"
-	}
-	return fmt.Errorf("%s is not valid here: use %s", subject, want)
-}
-
-// fileTypes are the types of a scenario file's mappings, by the names
-// yaml.v3 gives them in its errors, with the part of the file each
-// describes.
-var fileTypes = map[string]struct {
-	typ     reflect.Type
-	section string
-}{
-	"scenarios.Scenario":     {reflect.TypeFor[Scenario](), "at the top level"},
-	"scenarios.DocumentSet":  {reflect.TypeFor[DocumentSet](), "of a documents entry"},
-	"scenarios.Subscription": {reflect.TypeFor[Subscription](), "of subscription"},
-	"scenarios.CheckSpec":    {reflect.TypeFor[CheckSpec](), "of a checks entry"},
-	"scenarios.Limits":       {reflect.TypeFor[Limits](), "of limits"},
-	"mockplatform.Profile":   {reflect.TypeFor[mockplatform.Profile](), "of a profiles entry"},
-	"mockplatform.Rule":      {reflect.TypeFor[mockplatform.Rule](), "of a rules entry"},
-	"mockplatform.Match":     {reflect.TypeFor[mockplatform.Match](), "of a rule's match"},
-	"mockplatform.When":      {reflect.TypeFor[mockplatform.When](), "of a rule's when"},
-}
-
-func sectionName(typeName string) string {
-	if t, ok := fileTypes[typeName]; ok {
-		return t.section
-	}
-	return "here"
-}
-
-// yamlKeys returns the YAML keys of a scenario file type, in field
-// order, or nil for another type.
-func yamlKeys(typeName string) []string {
-	t, ok := fileTypes[typeName]
-	if !ok {
-		return nil
-	}
-	var keys []string
-	for f := range t.typ.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
-	return keys
+// fileSchema describes a scenario file's mappings, by the names yaml.v3
+// gives their types in its errors.
+var fileSchema = yamlnode.Schema{
+	Sections: map[string]yamlnode.Section{
+		"scenarios.Scenario":     {Type: reflect.TypeFor[Scenario](), Name: "at the top level"},
+		"scenarios.DocumentSet":  {Type: reflect.TypeFor[DocumentSet](), Name: "of a documents entry"},
+		"scenarios.Subscription": {Type: reflect.TypeFor[Subscription](), Name: "of subscription"},
+		"scenarios.CheckSpec":    {Type: reflect.TypeFor[CheckSpec](), Name: "of a checks entry"},
+		"scenarios.Limits":       {Type: reflect.TypeFor[Limits](), Name: "of limits"},
+		"mockplatform.Profile":   {Type: reflect.TypeFor[mockplatform.Profile](), Name: "of a profiles entry"},
+		"mockplatform.Rule":      {Type: reflect.TypeFor[mockplatform.Rule](), Name: "of a rules entry"},
+		"mockplatform.Match":     {Type: reflect.TypeFor[mockplatform.Match](), Name: "of a rule's match"},
+		"mockplatform.When":      {Type: reflect.TypeFor[mockplatform.When](), Name: "of a rule's when"},
+	},
+	Elsewhere: "here",
 }
