@@ -305,6 +305,19 @@ func deliverOnce(t *testing.T, url string, client *http.Client) mockplatform.Del
 	return deliveries[0]
 }
 
+// clientCase is a delivery client under test: nil for the platform's
+// default client.
+type clientCase struct {
+	name   string
+	client *http.Client
+}
+
+// bothClients returns the default client and a custom one, which take
+// different paths in the platform but must send and record the same.
+func bothClients() []clientCase {
+	return []clientCase{{"default client", nil}, {"custom client", &http.Client{}}}
+}
+
 func TestDeliverySendsURLUserAsBasicAuth(t *testing.T) {
 	got := make(chan string, 2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -314,10 +327,7 @@ func TestDeliverySendsURLUserAsBasicAuth(t *testing.T) {
 	defer srv.Close()
 	url := strings.Replace(srv.URL, "http://", "http://hook-user:hook-secret@", 1)
 
-	for _, tc := range []struct {
-		name   string
-		client *http.Client
-	}{{"default client", nil}, {"custom client", &http.Client{}}} {
+	for _, tc := range bothClients() {
 		t.Run(tc.name, func(t *testing.T) {
 			d := deliverOnce(t, url, tc.client)
 			// base64("hook-user:hook-secret")
@@ -408,10 +418,7 @@ func TestDeliveryErrorMasksSecretQuery(t *testing.T) {
 	srv.Close() // nothing listens on addr now
 	url := "http://" + addr + "/webhooks?api_token=hook-secret&tenant=7"
 
-	for _, tc := range []struct {
-		name   string
-		client *http.Client
-	}{{"default client", nil}, {"custom client", &http.Client{}}} {
+	for _, tc := range bothClients() {
 		t.Run(tc.name, func(t *testing.T) {
 			d := deliverOnce(t, url, tc.client)
 			if strings.Contains(d.Error, "hook-secret") {

@@ -39,17 +39,24 @@ func payloadCases() []payload {
 
 func TestPayloadMarshalMatchesJSON(t *testing.T) {
 	for _, pl := range payloadCases() {
-		want, err := json.Marshal(pl)
-		if err != nil {
-			t.Fatalf("json.Marshal: %v", err)
-		}
-		got, err := pl.marshal()
-		if err != nil {
-			t.Fatalf("marshal: %v", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("marshal =\n%s\nwant json.Marshal's\n%s", got, want)
-		}
+		assertMarshalMatchesJSON(t, pl)
+	}
+}
+
+// assertMarshalMatchesJSON checks that pl.marshal writes the bytes of
+// json.Marshal.
+func assertMarshalMatchesJSON(t *testing.T, pl payload) {
+	t.Helper()
+	want, err := json.Marshal(pl)
+	if err != nil {
+		t.Fatalf("json.Marshal: %v", err)
+	}
+	got, err := pl.marshal()
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("marshal =\n%s\nwant json.Marshal's\n%s", got, want)
 	}
 }
 
@@ -62,16 +69,6 @@ func FuzzPayloadMarshal(f *testing.F) {
 		doc.CustomFields = map[string]any{key: field}
 		pl := newPayload(doc, TopicDocumentReceived)
 		pl.RequestID = field
-		want, err := json.Marshal(pl)
-		if err != nil {
-			t.Fatalf("json.Marshal: %v", err)
-		}
-		got, err := pl.marshal()
-		if err != nil {
-			t.Fatalf("marshal: %v", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("marshal =\n%s\nwant json.Marshal's\n%s", got, want)
-		}
+		assertMarshalMatchesJSON(t, pl)
 	})
 }
