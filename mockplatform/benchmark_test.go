@@ -129,9 +129,9 @@ func newBenchPlatform(b *testing.B, tr http.RoundTripper) *Platform {
 }
 
 // BenchmarkDelivery uploads a document and delivers its
-// document-received webhook through a transport that answers 204 at
-// once, with the delivery journal on. It is the platform's own cost
-// per delivery.
+// document-received webhook through a transport that responds with
+// 204 at once, with the delivery journal on. It is the platform's own
+// cost per delivery.
 func BenchmarkDelivery(b *testing.B) {
 	tr := &answerTransport{done: make(chan struct{})}
 	p := newBenchPlatform(b, tr)

@@ -93,7 +93,7 @@ func (p *Platform) emit(doc Document, topic Topic) {
 		select {
 		case <-p.stopping:
 			// Shutdown may have released the pending events before
-			// this one was added, so its count ends here; the event
+			// this one was added, so its count ends here. The event
 			// stays pending like the others that Shutdown cancelled.
 			p.releaseEvent(e)
 			continue

@@ -100,7 +100,7 @@ type Options struct {
 	// transport; its per-attempt timeout is AttemptTimeout either way.
 	// The default client follows no redirect, while a client given here
 	// follows them as its CheckRedirect decides, so set CheckRedirect
-	// to return http.ErrUseLastResponse to record a 3xx as the answer.
+	// to return http.ErrUseLastResponse to record a 3xx as the response.
 	HTTPClient *http.Client
 }
 

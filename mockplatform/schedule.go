@@ -72,7 +72,7 @@ type pendingTimer struct {
 	fn    func()
 	// onCancel, if not nil, runs when Shutdown cancels fn.
 	onCancel func()
-	// prev and next link the platform's pending timers; listed is set
+	// prev and next link the platform's pending timers. listed is set
 	// while the timer is in that list.
 	prev, next *pendingTimer
 	listed     bool
